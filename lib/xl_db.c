@@ -1,0 +1,573 @@
+#include "xl_db.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "xl_alloc.h"
+#include "xl_buf.h"
+#include "xl_cluster.h"
+#include "xl_log.h"
+#include "xl_time.h"
+#include "xl_banned.h"
+
+struct xl_db {
+	PGconn *conn;
+	int pipeline_sent;
+	unsigned rand_state;
+};
+
+static const char *const pg_env_vars[] = {
+	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE",
+	"PGSERVICEFILE", "PGPASSFILE", NULL
+};
+
+const char *xl_db_source_name(enum xl_db_source source)
+{
+	switch (source) {
+	case XL_DB_FROM_OPTION:    return "--dsn";
+	case XL_DB_FROM_XLCFI_DSN: return "XLCFI_DSN";
+	case XL_DB_FROM_PGENV:     return "the PG* environment";
+	case XL_DB_FROM_PRIVATE:   return "the private cluster";
+	}
+	return "?";
+}
+
+char *xl_db_mask_dsn(const char *dsn)
+{
+	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
+	struct xl_buf out = XL_BUF_INIT;
+	const char *pw = NULL, *at;
+
+	if (opts) {
+		for (PQconninfoOption *o = opts; o->keyword; o++)
+			if (!strcmp(o->keyword, "password") && o->val && *o->val)
+				pw = o->val;
+	}
+	if (pw && (at = strstr(dsn, pw)) != NULL) {
+		xl_buf_add(&out, dsn, (size_t)(at - dsn));
+		xl_buf_adds(&out, "***");
+		xl_buf_adds(&out, at + strlen(pw));
+	} else {
+		xl_buf_adds(&out, dsn);
+	}
+	PQconninfoFree(opts);
+	return xl_buf_detach(&out, NULL);
+}
+
+static int pgenv_set(void)
+{
+	for (int i = 0; pg_env_vars[i]; i++) {
+		const char *v = getenv(pg_env_vars[i]);
+
+		if (v && *v)
+			return 1;
+	}
+	return 0;
+}
+
+int xl_db_resolve(const char *opt_dsn, char **dsn, enum xl_db_source *source,
+		  struct xl_err *err)
+{
+	const char *env = getenv("XLCFI_DSN");
+	enum xl_db_source src;
+	char *s = NULL, *perr = NULL;
+	PQconninfoOption *opts;
+
+	if (opt_dsn) {
+		s = xl_xstrdup(opt_dsn);
+		src = XL_DB_FROM_OPTION;
+	} else if (env && *env) {
+		s = xl_xstrdup(env);
+		src = XL_DB_FROM_XLCFI_DSN;
+	} else if (pgenv_set()) {
+		s = xl_xstrdup("");
+		src = XL_DB_FROM_PGENV;
+	} else {
+		int ret = xl_cluster_dsn(NULL, &s, err);
+
+		if (ret < 0)
+			return ret;
+		src = XL_DB_FROM_PRIVATE;
+	}
+	opts = PQconninfoParse(s, &perr);
+	if (!opts) {
+		int ret = xl_err_set(err, XL_ECONFIG, "invalid connection string from %s: %s",
+				     xl_db_source_name(src), perr ? perr : "out of memory");
+
+		PQfreemem(perr);
+		free(s);
+		return ret;
+	}
+	PQconninfoFree(opts);
+	*dsn = s;
+	if (source)
+		*source = src;
+	return 0;
+}
+
+static int classify_connect_failure(const char *msg)
+{
+	static const char *const perm[] = {
+		"authentication failed", "no pg_hba.conf entry", "permission denied",
+		"password is required", "not permitted to log in", NULL
+	};
+	static const char *const config[] = {
+		"does not exist", "invalid connection option", "invalid URI",
+		"missing \"=\"", "invalid sslmode", "invalid integer value", NULL
+	};
+
+	for (int i = 0; perm[i]; i++)
+		if (strstr(msg, perm[i]))
+			return XL_EPERM;
+	for (int i = 0; config[i]; i++)
+		if (strstr(msg, config[i]))
+			return XL_ECONFIG;
+	return XL_EUNAVAIL;
+}
+
+/* The last line of libpq's message, which is the one that says why. */
+static void one_line(const char *msg, char *buf, size_t size)
+{
+	size_t n;
+
+	while (*msg == ' ' || *msg == '\n')
+		msg++;
+	snprintf(buf, size, "%s", msg);
+	n = strlen(buf);
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	for (char *p = buf; *p; p++)
+		if (*p == '\n' || *p == '\t')
+			*p = ' ';
+}
+
+static void ignore_notice(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
+}
+
+int xl_db_connect(struct xl_db **out, const char *dsn, struct xl_err *err)
+{
+	const char *keys[] = { "connect_timeout", "application_name", "dbname", NULL };
+	const char *vals[] = { "5", xl_log_prog(), dsn, NULL };
+	const char *env_timeout = getenv("PGCONNECT_TIMEOUT");
+	PGconn *conn;
+	char why[XL_ERR_MSGMAX];
+	struct xl_db *db;
+
+	if (env_timeout && *env_timeout)
+		vals[0] = env_timeout;
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (!conn)
+		return xl_err_set(err, XL_EFAIL, "cannot connect: out of memory");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char *masked = xl_db_mask_dsn(dsn);
+		int code;
+
+		one_line(PQerrorMessage(conn), why, sizeof(why));
+		code = classify_connect_failure(why);
+		xl_err_set(err, code, "cannot connect to database '%s': %s",
+			   *masked ? masked : "(PG* environment)", why);
+		free(masked);
+		PQfinish(conn);
+		return -code;
+	}
+	/* Server notices ("table exists, skipping") are not for the user. */
+	PQsetNoticeProcessor(conn, ignore_notice, NULL);
+	db = xl_xcalloc(1, sizeof(*db));
+	db->conn = conn;
+	db->rand_state = (unsigned)getpid() ^ (unsigned)xl_time_now();
+	*out = db;
+	return 0;
+}
+
+int xl_db_open(struct xl_db **out, const char *opt_dsn, struct xl_err *err)
+{
+	enum xl_db_source src;
+	char *dsn = NULL;
+	int ret = xl_db_resolve(opt_dsn, &dsn, &src, err);
+
+	if (ret < 0)
+		return ret;
+	if (src == XL_DB_FROM_PRIVATE) {
+		ret = xl_cluster_check_running(NULL, err);
+		if (ret < 0)
+			goto out;
+	}
+	ret = xl_db_connect(out, dsn, err);
+	if (ret < 0 && src != XL_DB_FROM_OPTION)
+		xl_err_prefix(err, "%s: ", xl_db_source_name(src));
+out:
+	free(dsn);
+	return ret;
+}
+
+void xl_db_close(struct xl_db *db)
+{
+	if (!db)
+		return;
+	PQfinish(db->conn);
+	free(db);
+}
+
+PGconn *xl_db_conn(struct xl_db *db)
+{
+	return db->conn;
+}
+
+/* Turn a failed result into an error code and message. */
+static int result_error(struct xl_db *db, const PGresult *res, struct xl_err *err)
+{
+	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	char why[XL_ERR_MSGMAX];
+	int code = XL_EDB;
+
+	if (!msg) {
+		one_line(PQerrorMessage(db->conn), why, sizeof(why));
+		msg = why;
+	}
+	if (PQstatus(db->conn) == CONNECTION_BAD || (state && (!strncmp(state, "08", 2) ||
+	    !strcmp(state, "57P01") || !strcmp(state, "57P02") || !strcmp(state, "57P03"))))
+		code = XL_EUNAVAIL;
+	else if (state && !strcmp(state, "42501"))
+		code = XL_EPERM;
+	if (detail)
+		xl_err_set(err, code, "database: %s (%s)", msg, detail);
+	else
+		xl_err_set(err, code, "database: %s", msg);
+	if (err) {
+		snprintf(err->sqlstate, sizeof(err->sqlstate), "%s", state ? state : "");
+		err->code = code;
+	}
+	return -code;
+}
+
+static int result_ok(const PGresult *res)
+{
+	ExecStatusType st = PQresultStatus(res);
+
+	return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_COPY_IN ||
+	       st == PGRES_COPY_OUT || st == PGRES_PIPELINE_SYNC;
+}
+
+int xl_db_exec(struct xl_db *db, const char *sql, int nparams,
+	       const char *const *params, PGresult **res, struct xl_err *err)
+{
+	PGresult *r = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+	int ret;
+
+	if (!r || !result_ok(r)) {
+		ret = result_error(db, r, err);
+		PQclear(r);
+		return ret;
+	}
+	if (res)
+		*res = r;
+	else
+		PQclear(r);
+	return 0;
+}
+
+int xl_db_exec_script(struct xl_db *db, const char *sql, struct xl_err *err)
+{
+	PGresult *r = PQexec(db->conn, sql);
+	int ret = 0;
+
+	if (!r || !result_ok(r))
+		ret = result_error(db, r, err);
+	PQclear(r);
+	return ret;
+}
+
+int xl_db_query_value(struct xl_db *db, const char *sql, int nparams,
+		      const char *const *params, char **value, struct xl_err *err)
+{
+	PGresult *res;
+	int ret = xl_db_exec(db, sql, nparams, params, &res, err);
+
+	if (ret < 0)
+		return ret;
+	*value = NULL;
+	if (PQntuples(res) > 0 && PQnfields(res) > 0 && !PQgetisnull(res, 0, 0))
+		*value = xl_xstrdup(PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+int xl_db_err_retryable(const struct xl_err *err)
+{
+	return err && err->code == XL_EDB &&
+	       (!strcmp(err->sqlstate, "40001") || !strcmp(err->sqlstate, "40P01"));
+}
+
+static void backoff(struct xl_db *db, int attempt)
+{
+	long ms = 5L * (1L << (attempt < 6 ? attempt : 6));
+	struct timespec ts;
+
+	ms += rand_r(&db->rand_state) % (ms + 1);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (ms % 1000) * 1000000L;
+	nanosleep(&ts, NULL);
+}
+
+int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
+		      xl_db_tx_fn *fn, void *arg, struct xl_err *err)
+{
+	char begin[96];
+	int ret = 0;
+
+	if (max_attempts < 1)
+		max_attempts = 1;
+	snprintf(begin, sizeof(begin), "BEGIN%s%s", isolation ? " ISOLATION LEVEL " : "",
+		 isolation ? isolation : "");
+	for (int attempt = 1; attempt <= max_attempts; attempt++) {
+		ret = xl_db_exec(db, begin, 0, NULL, NULL, err);
+		if (ret < 0)
+			return ret;
+		ret = fn(db, arg, err);
+		if (ret == 0)
+			ret = xl_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+		if (ret == 0)
+			return 0;
+		if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
+			PGresult *r = PQexec(db->conn, "ROLLBACK");
+
+			PQclear(r);
+		}
+		if (!xl_db_err_retryable(err))
+			return ret;
+		if (attempt < max_attempts)
+			backoff(db, attempt);
+	}
+	return xl_err_set(err, XL_ERETRY, "transaction gave up after %d attempts: %s",
+			  max_attempts, err ? err->msg : "serialization failure");
+}
+
+int xl_db_copy_in_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
+{
+	PGresult *r = PQexec(db->conn, copy_sql);
+	int ret = 0;
+
+	if (!r || PQresultStatus(r) != PGRES_COPY_IN)
+		ret = result_error(db, r, err);
+	PQclear(r);
+	return ret;
+}
+
+int xl_db_copy_in_put(struct xl_db *db, const char *data, size_t len, struct xl_err *err)
+{
+	while (len > 0) {
+		int n = len > (1 << 30) ? (1 << 30) : (int)len;
+
+		if (PQputCopyData(db->conn, data, n) != 1)
+			return result_error(db, NULL, err);
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Read results until libpq has none left; return the first error. */
+static int drain(struct xl_db *db, struct xl_err *err)
+{
+	PGresult *r;
+	int ret = 0;
+
+	while ((r = PQgetResult(db->conn)) != NULL) {
+		if (ret == 0 && !result_ok(r))
+			ret = result_error(db, r, err);
+		PQclear(r);
+	}
+	if (ret == 0 && PQstatus(db->conn) == CONNECTION_BAD)
+		ret = result_error(db, NULL, err);
+	return ret;
+}
+
+int xl_db_copy_in_end(struct xl_db *db, const char *abort_msg, struct xl_err *err)
+{
+	int ret;
+
+	if (PQputCopyEnd(db->conn, abort_msg) != 1)
+		return result_error(db, NULL, err);
+	ret = drain(db, err);
+	if (abort_msg && ret == -XL_EDB && err && !strcmp(err->sqlstate, "57014")) {
+		xl_err_clear(err);
+		return 0;
+	}
+	return ret;
+}
+
+int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *row_fn,
+		   void *arg, struct xl_err *err)
+{
+	PGresult *r = PQexec(db->conn, copy_sql);
+	int ret = 0;
+
+	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
+		ret = result_error(db, r, err);
+		PQclear(r);
+		return ret;
+	}
+	PQclear(r);
+	for (;;) {
+		char *row = NULL;
+		int n = PQgetCopyData(db->conn, &row, 0);
+
+		if (n == -1)
+			break;
+		if (n == -2) {
+			ret = result_error(db, NULL, err);
+			break;
+		}
+		if (ret == 0)
+			ret = row_fn(row, (size_t)n, arg, err);
+		PQfreemem(row);
+		if (ret < 0) {
+			/* Stop the server from sending the rest. */
+			PGcancel *c = PQgetCancel(db->conn);
+			char ebuf[256];
+
+			if (c) {
+				PQcancel(c, ebuf, sizeof(ebuf));
+				PQfreeCancel(c);
+			}
+			while ((n = PQgetCopyData(db->conn, &row, 0)) >= 0)
+				PQfreemem(row);
+			break;
+		}
+	}
+	{
+		struct xl_err tmp = XL_ERR_INIT;
+		int dret = drain(db, ret < 0 ? &tmp : err);
+
+		if (ret == 0)
+			ret = dret;
+	}
+	return ret;
+}
+
+int xl_db_pipeline_begin(struct xl_db *db, struct xl_err *err)
+{
+	if (PQenterPipelineMode(db->conn) != 1)
+		return xl_err_set(err, XL_EDB, "database: cannot enter pipeline mode");
+	db->pipeline_sent = 0;
+	return 0;
+}
+
+int xl_db_pipeline_send(struct xl_db *db, const char *sql, int nparams,
+			const char *const *params, struct xl_err *err)
+{
+	if (PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) != 1)
+		return result_error(db, NULL, err);
+	db->pipeline_sent++;
+	return 0;
+}
+
+int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err)
+{
+	int ok = 0, ret = 0;
+
+	if (PQpipelineSync(db->conn) != 1)
+		return result_error(db, NULL, err);
+	for (int i = 0; i < db->pipeline_sent; i++) {
+		PGresult *r = PQgetResult(db->conn);
+
+		if (!r) {
+			ret = result_error(db, NULL, err);
+			break;
+		}
+		if (PQresultStatus(r) == PGRES_PIPELINE_ABORTED) {
+			/* Skipped because an earlier statement failed. */
+		} else if (!result_ok(r)) {
+			if (ret == 0) {
+				ret = result_error(db, r, err);
+				xl_err_prefix(err, "statement %d of %d: ", i + 1, db->pipeline_sent);
+			}
+		} else if (ret == 0) {
+			ok++;
+		}
+		PQclear(r);
+		r = PQgetResult(db->conn);   /* the NULL that ends each statement */
+		PQclear(r);
+	}
+	/* The sync result. */
+	for (;;) {
+		PGresult *r = PQgetResult(db->conn);
+
+		if (!r)
+			break;
+		if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+			PQclear(r);
+			break;
+		}
+		PQclear(r);
+	}
+	if (PQexitPipelineMode(db->conn) != 1 && ret == 0)
+		ret = result_error(db, NULL, err);
+	db->pipeline_sent = 0;
+	return ret < 0 ? ret : ok;
+}
+
+int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err)
+{
+	char *ident = PQescapeIdentifier(db->conn, channel, strlen(channel));
+	struct xl_buf sql = XL_BUF_INIT;
+	int ret;
+
+	if (!ident)
+		return result_error(db, NULL, err);
+	xl_buf_addf(&sql, "LISTEN %s", ident);
+	PQfreemem(ident);
+	ret = xl_db_exec(db, sql.buf, 0, NULL, NULL, err);
+	xl_buf_release(&sql);
+	return ret;
+}
+
+int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **payload,
+		      struct xl_err *err)
+{
+	int64_t deadline = timeout_ms < 0 ? -1 : xl_time_now() + (int64_t)timeout_ms * 1000;
+
+	for (;;) {
+		PGnotify *n;
+		struct pollfd pfd;
+		int wait_ms = -1, pr;
+
+		if (PQconsumeInput(db->conn) != 1)
+			return xl_err_set(err, XL_EUNAVAIL, "database: connection lost while waiting: %s",
+					  PQerrorMessage(db->conn));
+		n = PQnotifies(db->conn);
+		if (n) {
+			if (channel)
+				*channel = xl_xstrdup(n->relname);
+			if (payload)
+				*payload = xl_xstrdup(n->extra ? n->extra : "");
+			PQfreemem(n);
+			return 1;
+		}
+		if (deadline >= 0) {
+			int64_t left = deadline - xl_time_now();
+
+			if (left <= 0)
+				return 0;
+			wait_ms = (int)((left + 999) / 1000);
+		}
+		pfd.fd = PQsocket(db->conn);
+		pfd.events = POLLIN;
+		pfd.revents = 0;
+		if (pfd.fd < 0)
+			return xl_err_set(err, XL_EUNAVAIL, "database: connection lost while waiting");
+		pr = poll(&pfd, 1, wait_ms);
+		if (pr < 0 && errno != EINTR)
+			return xl_err_set(err, XL_EUNAVAIL, "database: poll: %s", strerror(errno));
+	}
+}

@@ -1,0 +1,154 @@
+#ifndef XL_DB_H
+#define XL_DB_H
+
+#include <libpq-fe.h>
+#include <stddef.h>
+
+#include "xl_err.h"
+
+/*
+ * The PostgreSQL connection (libpq) and the statement helpers every command
+ * uses. All SQL is parameterised: values travel as text parameters, never
+ * spliced into the statement.
+ *
+ * Where the connection goes, first match wins:
+ *   1. the --dsn option (passed in as `dsn`);
+ *   2. XLCFI_DSN;
+ *   3. libpq's own environment (PGHOST, PGDATABASE, PGSERVICE, ... any PG*
+ *      connection variable that is set);
+ *   4. the private cluster under XLCFI_HOME (see xl_cluster.h).
+ * A connection attempt gives up after 5 s unless the DSN or
+ * PGCONNECT_TIMEOUT says otherwise.
+ */
+struct xl_db;
+
+/* Where xl_db_resolve found the connection string. */
+enum xl_db_source {
+	XL_DB_FROM_OPTION,
+	XL_DB_FROM_XLCFI_DSN,
+	XL_DB_FROM_PGENV,
+	XL_DB_FROM_PRIVATE
+};
+
+/*
+ * Work out the connection string without connecting. *dsn is yours to
+ * free(); *source (may be NULL) says where it came from. Fails with
+ * -XL_ECONFIG when the DSN does not parse or no private cluster location
+ * can be found.
+ */
+int xl_db_resolve(const char *opt_dsn, char **dsn, enum xl_db_source *source,
+		  struct xl_err *err);
+
+/* A short description of a source for messages ("XLCFI_DSN"). */
+const char *xl_db_source_name(enum xl_db_source source);
+
+/*
+ * Resolve and connect. *out is yours: xl_db_close(). Errors:
+ *   -XL_EUNAVAIL  the server cannot be reached (or the private cluster is
+ *                 not running: the message says to run 'xlcfi db up');
+ *   -XL_EPERM     authentication or authorisation was refused;
+ *   -XL_ECONFIG   the DSN is malformed or names a database that does not exist.
+ * The message names what was tried (with any password masked).
+ */
+int xl_db_open(struct xl_db **out, const char *opt_dsn, struct xl_err *err);
+
+/* Connect to an explicit connection string; errors as xl_db_open. */
+int xl_db_connect(struct xl_db **out, const char *dsn, struct xl_err *err);
+
+/* Close and free. Accepts NULL. */
+void xl_db_close(struct xl_db *db);
+
+/* The libpq connection, borrowed, for what the helpers do not cover. */
+PGconn *xl_db_conn(struct xl_db *db);
+
+/*
+ * Run one statement with text parameters (params[i] NULL = SQL NULL).
+ * On success returns 0 and, if res is not NULL, *res (yours to PQclear);
+ * the number of affected rows is PQcmdTuples(*res). On failure returns
+ * -XL_EDB with err->sqlstate set, -XL_EPERM for SQLSTATE class 42501
+ * (insufficient privilege), or -XL_EUNAVAIL when the connection is lost.
+ */
+int xl_db_exec(struct xl_db *db, const char *sql, int nparams,
+	       const char *const *params, PGresult **res, struct xl_err *err);
+
+/*
+ * Run a script of several statements with no parameters (a migration).
+ * Errors as xl_db_exec.
+ */
+int xl_db_exec_script(struct xl_db *db, const char *sql, struct xl_err *err);
+
+/*
+ * Run a statement expected to return at most one row and copy column 0 of
+ * it into *value (yours to free(); NULL when there is no row or the value
+ * is SQL NULL). Errors as xl_db_exec.
+ */
+int xl_db_query_value(struct xl_db *db, const char *sql, int nparams,
+		      const char *const *params, char **value, struct xl_err *err);
+
+/*
+ * One business operation as one transaction. BEGIN (with the given
+ * isolation, e.g. "SERIALIZABLE", or NULL for the default), fn, COMMIT. If
+ * any step fails with a serialization failure or deadlock (SQLSTATE 40001,
+ * 40P01), roll back and run it again, at most max_attempts times in all,
+ * with a short randomised back-off; then -XL_ERETRY. fn returns 0 or a
+ * negative XL_E* code; any failure rolls back and is returned as is. fn
+ * must not commit, and must be safe to run again.
+ */
+typedef int xl_db_tx_fn(struct xl_db *db, void *arg, struct xl_err *err);
+int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
+		      xl_db_tx_fn *fn, void *arg, struct xl_err *err);
+
+/* 1 if err holds a retryable SQLSTATE (40001, 40P01), else 0. */
+int xl_db_err_retryable(const struct xl_err *err);
+
+/*
+ * COPY ... FROM STDIN. Begin with the COPY statement, send data in any
+ * pieces with _put (text or CSV format as the statement says), finish with
+ * _end. _end with abort_msg not NULL cancels the COPY (nothing is loaded)
+ * and still returns 0 unless the connection failed. Errors as xl_db_exec;
+ * a bad row is reported by _end, with the server's line number in the
+ * message.
+ */
+int xl_db_copy_in_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err);
+int xl_db_copy_in_put(struct xl_db *db, const char *data, size_t len, struct xl_err *err);
+int xl_db_copy_in_end(struct xl_db *db, const char *abort_msg, struct xl_err *err);
+
+/*
+ * COPY ... TO STDOUT: call row_fn for each row as the server sends it
+ * (data is one row with its newline, borrowed for the call). row_fn
+ * returns 0 to go on or a negative code to stop; stopping early cancels the
+ * request. Returns 0 or the first error. Memory stays flat whatever the
+ * size of the result.
+ */
+typedef int xl_db_copy_row_fn(const char *data, size_t len, void *arg, struct xl_err *err);
+int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *row_fn,
+		   void *arg, struct xl_err *err);
+
+/*
+ * Pipeline mode: send many small statements without waiting for each
+ * reply. _begin enters pipeline mode; _send queues one parameterised
+ * statement; _end sends a sync, reads every result and leaves pipeline
+ * mode. The statements run in one implicit transaction: if one fails the
+ * rest are skipped and nothing is committed. _end returns the number of
+ * statements that succeeded (== the number sent on success) or the first
+ * error (with err naming the statement's index).
+ */
+int xl_db_pipeline_begin(struct xl_db *db, struct xl_err *err);
+int xl_db_pipeline_send(struct xl_db *db, const char *sql, int nparams,
+			const char *const *params, struct xl_err *err);
+int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err);
+
+/*
+ * LISTEN on a channel (any name; it is quoted as an identifier), then wait
+ * for a notification. _wait returns 1 with *channel and *payload (yours to
+ * free(), either may be NULL to ignore) when one arrives, 0 after
+ * timeout_ms (-1 = no limit), or -XL_EUNAVAIL if the connection is lost.
+ */
+int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err);
+int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **payload,
+		      struct xl_err *err);
+
+/* Copy dsn with any password value replaced by "***", for messages. Yours to free(). */
+char *xl_db_mask_dsn(const char *dsn);
+
+#endif

@@ -1,0 +1,400 @@
+#include "xl_jsonl.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xl_alloc.h"
+#include "xl_num.h"
+#include "xl_banned.h"
+
+#define CHUNK_SIZE ((size_t)256 << 10)
+
+struct xl_jsonl_reader {
+	char *const *paths;
+	size_t npaths;
+	size_t next;          /* index of the next path to open */
+	int fd;               /* -1 when no file is open */
+	const char *name;
+	uint64_t lineno;
+	size_t max_line;
+
+	char *chunk;
+	size_t chunk_len, chunk_pos;
+	int eof;
+
+	struct xl_buf line;   /* a line that spans chunks */
+	const char *raw;
+	size_t rawlen;
+};
+
+static char *const stdin_only[] = { (char *)"-" };
+
+void xl_jsonl_open(struct xl_jsonl_reader **out, char *const *paths, size_t npaths,
+		   size_t max_line)
+{
+	struct xl_jsonl_reader *r = xl_xcalloc(1, sizeof(*r));
+
+	if (npaths == 0) {
+		paths = stdin_only;
+		npaths = 1;
+	}
+	r->paths = paths;
+	r->npaths = npaths;
+	r->fd = -1;
+	r->name = "<stdin>";
+	r->max_line = max_line ? max_line : XL_JSONL_MAX_LINE_DEFAULT;
+	r->chunk = xl_xmalloc(CHUNK_SIZE);
+	xl_buf_init(&r->line, r->max_line);
+	*out = r;
+}
+
+static void close_file(struct xl_jsonl_reader *r)
+{
+	if (r->fd > 0)
+		close(r->fd);
+	r->fd = -1;
+}
+
+static int open_next(struct xl_jsonl_reader *r, struct xl_err *err)
+{
+	const char *path = r->paths[r->next++];
+
+	r->lineno = 0;
+	r->chunk_len = r->chunk_pos = 0;
+	r->eof = 0;
+	if (!strcmp(path, "-")) {
+		r->name = "<stdin>";
+		r->fd = 0;
+		return 0;
+	}
+	r->name = path;
+	r->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (r->fd < 0)
+		return xl_err_set(err, XL_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
+	return 0;
+}
+
+/*
+ * The next line of the open file, without its '\n'. 1 for a line, 0 at end
+ * of file, -XL_ETOOBIG for a skipped over-long line, -XL_EIO.
+ */
+static int next_line(struct xl_jsonl_reader *r, const char **line, size_t *len,
+		     struct xl_err *err)
+{
+	int toolong = 0;
+
+	xl_buf_reset(&r->line);
+	for (;;) {
+		const char *p, *nl;
+		size_t avail, seg;
+
+		if (r->chunk_pos == r->chunk_len) {
+			ssize_t n;
+
+			if (r->eof) {
+				if (!toolong && r->line.len == 0)
+					return 0;
+				break;
+			}
+			n = read(r->fd, r->chunk, CHUNK_SIZE);
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n < 0)
+				return xl_err_set(err, XL_EIO, "cannot read '%s': %s", r->name, strerror(errno));
+			if (n == 0)
+				r->eof = 1;
+			r->chunk_len = (size_t)n;
+			r->chunk_pos = 0;
+			continue;
+		}
+		p = r->chunk + r->chunk_pos;
+		avail = r->chunk_len - r->chunk_pos;
+		nl = memchr(p, '\n', avail);
+		seg = nl ? (size_t)(nl - p) : avail;
+		if (!toolong && r->line.len == 0 && nl && seg <= r->max_line) {
+			r->chunk_pos += seg + 1;
+			r->lineno++;
+			*line = p;
+			*len = seg;
+			return 1;
+		}
+		if (!toolong && xl_buf_add(&r->line, p, seg) < 0) {
+			toolong = 1;
+			xl_buf_release(&r->line);
+		}
+		r->chunk_pos += seg + (nl ? 1 : 0);
+		if (nl)
+			break;
+	}
+	r->lineno++;
+	if (toolong) {
+		xl_buf_release(&r->line);
+		return xl_err_set(err, XL_ETOOBIG, "line is longer than the limit of %zu bytes", r->max_line);
+	}
+	*line = r->line.buf;
+	*len = r->line.len;
+	return 1;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != ' ' && s[i] != '\t')
+			return 0;
+	return 1;
+}
+
+static const char *type_name(const json_t *v)
+{
+	switch (json_typeof(v)) {
+	case JSON_ARRAY:   return "an array";
+	case JSON_STRING:  return "a string";
+	case JSON_INTEGER:
+	case JSON_REAL:    return "a number";
+	case JSON_TRUE:
+	case JSON_FALSE:   return "a boolean";
+	case JSON_NULL:    return "null";
+	default:           return "not an object";
+	}
+}
+
+int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
+{
+	for (;;) {
+		const char *line = NULL;
+		size_t len = 0;
+		json_error_t jerr;
+		json_t *v;
+		int ret;
+
+		r->raw = NULL;
+		r->rawlen = 0;
+		if (r->fd < 0) {
+			if (r->next >= r->npaths)
+				return 0;
+			ret = open_next(r, err);
+			if (ret < 0)
+				return ret;
+		}
+		ret = next_line(r, &line, &len, err);
+		if (ret == 0 || ret == -XL_EIO) {
+			close_file(r);
+			if (ret < 0)
+				return ret;
+			continue;
+		}
+		if (ret < 0)
+			return ret;
+		if (r->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
+			line += 3;
+			len -= 3;
+		}
+		if (len > 0 && line[len - 1] == '\r')
+			len--;
+		r->raw = line;
+		r->rawlen = len;
+		if (is_blank(line, len))
+			continue;
+		v = json_loadb(line, len, 0, &jerr);
+		if (!v)
+			return xl_err_set(err, XL_EINVAL, "invalid JSON at column %d: %s",
+					  jerr.column, jerr.text);
+		if (!json_is_object(v)) {
+			const char *what = type_name(v);
+
+			json_decref(v);
+			return xl_err_set(err, XL_EINVAL, "record is %s, not a JSON object", what);
+		}
+		*rec = v;
+		return 1;
+	}
+}
+
+const char *xl_jsonl_file(const struct xl_jsonl_reader *r)
+{
+	return r->name;
+}
+
+uint64_t xl_jsonl_line(const struct xl_jsonl_reader *r)
+{
+	return r->lineno;
+}
+
+const char *xl_jsonl_raw(const struct xl_jsonl_reader *r, size_t *len)
+{
+	if (len)
+		*len = r->rawlen;
+	return r->raw;
+}
+
+void xl_jsonl_close(struct xl_jsonl_reader *r)
+{
+	if (!r)
+		return;
+	close_file(r);
+	xl_buf_release(&r->line);
+	free(r->chunk);
+	free(r);
+}
+
+static int dump_string(struct xl_buf *out, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t start = 0;
+	int ret = xl_buf_addch(out, '"');
+
+	for (size_t i = 0; i < n && ret == 0; i++) {
+		unsigned char c = (unsigned char)s[i];
+		char esc[7];
+		size_t elen = 2;
+
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		esc[0] = '\\';
+		switch (c) {
+		case '"':  esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		ret = xl_buf_add(out, s + start, i - start);
+		if (ret == 0)
+			ret = xl_buf_add(out, esc, elen);
+		start = i + 1;
+	}
+	if (ret == 0)
+		ret = xl_buf_add(out, s + start, n - start);
+	if (ret == 0)
+		ret = xl_buf_addch(out, '"');
+	return ret;
+}
+
+static int dump_integer(struct xl_buf *out, json_int_t v)
+{
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	return xl_buf_add(out, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+int xl_jsonl_dump(struct xl_buf *out, const json_t *v)
+{
+	char num[XL_NUM_DBL_BUFSZ];
+	int ret = 0, n;
+
+	switch (json_typeof(v)) {
+	case JSON_OBJECT: {
+		const char *key;
+		json_t *val;
+		int first = 1;
+
+		ret = xl_buf_addch(out, '{');
+		json_object_foreach((json_t *)v, key, val) {
+			if (ret == 0 && !first)
+				ret = xl_buf_addch(out, ',');
+			first = 0;
+			if (ret == 0)
+				ret = dump_string(out, key, strlen(key));
+			if (ret == 0)
+				ret = xl_buf_addch(out, ':');
+			if (ret == 0)
+				ret = xl_jsonl_dump(out, val);
+			if (ret < 0)
+				return ret;
+		}
+		return ret ? ret : xl_buf_addch(out, '}');
+	}
+	case JSON_ARRAY: {
+		size_t i, len = json_array_size(v);
+
+		ret = xl_buf_addch(out, '[');
+		for (i = 0; i < len && ret == 0; i++) {
+			if (i)
+				ret = xl_buf_addch(out, ',');
+			if (ret == 0)
+				ret = xl_jsonl_dump(out, json_array_get(v, i));
+		}
+		return ret ? ret : xl_buf_addch(out, ']');
+	}
+	case JSON_STRING:
+		return dump_string(out, json_string_value(v), json_string_length(v));
+	case JSON_INTEGER:
+		return dump_integer(out, json_integer_value(v));
+	case JSON_REAL:
+		n = xl_num_format_double(num, sizeof(num), json_real_value(v));
+		if (n < 0)
+			return n;
+		return xl_buf_add(out, num, (size_t)n);
+	case JSON_TRUE:
+		return xl_buf_add(out, "true", 4);
+	case JSON_FALSE:
+		return xl_buf_add(out, "false", 5);
+	case JSON_NULL:
+	default:
+		return xl_buf_add(out, "null", 4);
+	}
+}
+
+void xl_jsonl_writer_init(struct xl_jsonl_writer *w, FILE *fp, const char *name)
+{
+	w->fp = fp;
+	w->name = name;
+	w->failed = 0;
+	xl_buf_init(&w->line, 0);
+	if (!isatty(fileno(fp)))
+		setvbuf(fp, NULL, _IOFBF, (size_t)1 << 16);
+}
+
+int xl_jsonl_write(struct xl_jsonl_writer *w, const json_t *rec, struct xl_err *err)
+{
+	int ret;
+
+	xl_buf_reset(&w->line);
+	ret = xl_jsonl_dump(&w->line, rec);
+	if (ret < 0)
+		return xl_err_set(err, XL_EINVAL, "cannot serialise record: %s",
+				  ret == -XL_EINVAL ? "a number is NaN or infinite" : "too large");
+	xl_buf_addch(&w->line, '\n');
+	if (fwrite(w->line.buf, 1, w->line.len, w->fp) != w->line.len) {
+		w->failed = 1;
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name, strerror(errno));
+	}
+	return 0;
+}
+
+int xl_jsonl_writer_close(struct xl_jsonl_writer *w, struct xl_err *err)
+{
+	int ret = 0, saved;
+
+	errno = 0;
+	if (fflush(w->fp) != 0 || ferror(w->fp))
+		ret = -1;
+	saved = errno;
+	if (fclose(w->fp) != 0 && ret == 0) {
+		ret = -1;
+		saved = errno;
+	}
+	xl_buf_release(&w->line);
+	if (ret < 0 || w->failed)
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name,
+				  saved ? strerror(saved) : "write error");
+	return 0;
+}

@@ -1,0 +1,171 @@
+#include "xl_metrics.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xl_alloc.h"
+#include "xl_buf.h"
+#include "xl_num.h"
+#include "xl_banned.h"
+
+struct sample {
+	char *name, *help, *labels;
+	enum xl_metric_type type;
+	double value;
+};
+
+struct xl_metrics {
+	struct sample *s;
+	size_t n, alloc;
+};
+
+struct xl_metrics *xl_metrics_new(void)
+{
+	return xl_xcalloc(1, sizeof(struct xl_metrics));
+}
+
+void xl_metrics_free(struct xl_metrics *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->n; i++) {
+		free(m->s[i].name);
+		free(m->s[i].help);
+		free(m->s[i].labels);
+	}
+	free(m->s);
+	free(m);
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s || (*s >= '0' && *s <= '9'))
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		      (*s >= '0' && *s <= '9') || *s == '_' || *s == ':'))
+			return 0;
+	return 1;
+}
+
+int xl_metrics_set(struct xl_metrics *m, const char *name, const char *help,
+		   enum xl_metric_type type, const char *labels, double value)
+{
+	const char *l = labels ? labels : "";
+	struct sample *s;
+
+	if (!valid_name(name))
+		return -XL_EINVAL;
+	for (size_t i = 0; i < m->n; i++)
+		if (!strcmp(m->s[i].name, name) && !strcmp(m->s[i].labels, l)) {
+			m->s[i].value = value;
+			return 0;
+		}
+	XL_ALLOC_GROW(m->s, m->n + 1, m->alloc);
+	s = &m->s[m->n++];
+	s->name = xl_xstrdup(name);
+	s->help = xl_xstrdup(help ? help : "");
+	s->labels = xl_xstrdup(l);
+	s->type = type;
+	s->value = value;
+	return 0;
+}
+
+size_t xl_metrics_escape(char *buf, size_t size, const char *value)
+{
+	size_t n = 0;
+
+	if (!size)
+		return 0;
+	for (; *value && n + 2 < size; value++) {
+		char c = *value;
+
+		if (c == '\\' || c == '"' || c == '\n') {
+			buf[n++] = '\\';
+			c = c == '\n' ? 'n' : c;
+		}
+		buf[n++] = c;
+	}
+	buf[n] = '\0';
+	return n;
+}
+
+static void render(const struct xl_metrics *m, struct xl_buf *out)
+{
+	char num[XL_NUM_DBL_BUFSZ];
+
+	for (size_t i = 0; i < m->n; i++) {
+		const struct sample *s = &m->s[i];
+		int first = 1;
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(m->s[j].name, s->name))
+				first = 0;
+		if (first) {
+			if (*s->help)
+				xl_buf_addf(out, "# HELP %s %s\n", s->name, s->help);
+			xl_buf_addf(out, "# TYPE %s %s\n", s->name,
+				    s->type == XL_METRIC_COUNTER ? "counter" : "gauge");
+			/* Samples of one name must be adjacent. */
+			for (size_t j = i; j < m->n; j++) {
+				const struct sample *t = &m->s[j];
+
+				if (strcmp(t->name, s->name))
+					continue;
+				if (xl_num_format_double(num, sizeof(num), t->value) < 0)
+					snprintf(num, sizeof(num), "NaN");
+				if (*t->labels)
+					xl_buf_addf(out, "%s{%s} %s\n", t->name, t->labels, num);
+				else
+					xl_buf_addf(out, "%s %s\n", t->name, num);
+			}
+		}
+	}
+}
+
+int xl_metrics_write(const struct xl_metrics *m, const char *path, struct xl_err *err)
+{
+	struct xl_buf out = XL_BUF_INIT, tmp = XL_BUF_INIT;
+	int fd, ret = -1;
+	size_t off = 0;
+
+	render(m, &out);
+	xl_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		ret = xl_err_set(err, XL_ECANTCREAT, "cannot create '%s': %s", tmp.buf, strerror(errno));
+		goto out;
+	}
+	while (off < out.len) {
+		ssize_t n = write(fd, out.buf + off, out.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", tmp.buf, strerror(errno));
+			close(fd);
+			unlink(tmp.buf);
+			goto out;
+		}
+		off += (size_t)n;
+	}
+	if ((fsync(fd) < 0) | (close(fd) < 0)) {
+		ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", tmp.buf, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	if (rename(tmp.buf, path) < 0) {
+		ret = xl_err_set(err, XL_EIO, "cannot rename '%s' to '%s': %s", tmp.buf, path, strerror(errno));
+		unlink(tmp.buf);
+		goto out;
+	}
+	ret = 0;
+out:
+	xl_buf_release(&out);
+	xl_buf_release(&tmp);
+	return ret;
+}

@@ -1,0 +1,74 @@
+#include "xl_progress.h"
+
+#include <unistd.h>
+
+#include "xl_log.h"
+#include "xl_time.h"
+#include "xl_banned.h"
+
+#define REDRAW_US (XL_TIME_US_PER_SEC / 5)
+
+FILE *xl_progress_stream(void)
+{
+	if (xl_log_level() < XL_LOG_WARN || !isatty(STDERR_FILENO))
+		return NULL;
+	return stderr;
+}
+
+void xl_progress_init(struct xl_progress *p, FILE *out, const char *label, uint64_t total)
+{
+	p->out = out;
+	p->label = label;
+	p->total = total;
+	p->count = 0;
+	p->start_us = p->last_us = xl_time_now();
+	p->drawn = 0;
+}
+
+int xl_progress_format(const struct xl_progress *p, int64_t now_us, char *buf, size_t size)
+{
+	double secs = (double)(now_us - p->start_us) / 1e6;
+	double rate = secs > 0 ? (double)p->count / secs : 0;
+	int n = snprintf(buf, size, "%s: %llu records, %.0f/s", p->label,
+			 (unsigned long long)p->count, rate);
+
+	if (p->total && n >= 0 && (size_t)n < size) {
+		uint64_t left = p->total > p->count ? p->total - p->count : 0;
+		long eta = rate > 0 ? (long)((double)left / rate + 0.5) : -1;
+		int pct = (int)(p->count >= p->total ? 100 : p->count * 100 / p->total);
+
+		if (eta >= 0)
+			n += snprintf(buf + n, size - (size_t)n, ", %d%%, ETA %ld:%02ld",
+				      pct, eta / 60, eta % 60);
+		else
+			n += snprintf(buf + n, size - (size_t)n, ", %d%%", pct);
+	}
+	return n;
+}
+
+void xl_progress_add(struct xl_progress *p, uint64_t n)
+{
+	char line[160];
+	int64_t now;
+
+	p->count += n;
+	if (!p->out)
+		return;
+	now = xl_time_now();
+	if (now - p->last_us < REDRAW_US)
+		return;
+	p->last_us = now;
+	xl_progress_format(p, now, line, sizeof(line));
+	fprintf(p->out, "\r\033[K%s", line);
+	fflush(p->out);
+	p->drawn = 1;
+}
+
+void xl_progress_done(struct xl_progress *p)
+{
+	if (p->out && p->drawn) {
+		fputs("\r\033[K", p->out);
+		fflush(p->out);
+	}
+	p->drawn = 0;
+}

@@ -1,0 +1,149 @@
+#include "xl_rejects.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl_alloc.h"
+#include "xl_buf.h"
+#include "xl_jsonl.h"
+#include "xl_banned.h"
+
+struct xl_rejects {
+	struct xl_jsonl_writer w;
+	int has_file;
+	char *path;
+	long max_errors;
+	uint64_t count;
+};
+
+int xl_rejects_open(struct xl_rejects **out, const char *path, long max_errors,
+		    struct xl_err *err)
+{
+	struct xl_rejects *r = xl_xcalloc(1, sizeof(*r));
+
+	r->max_errors = max_errors;
+	if (path) {
+		FILE *fp = fopen(path, "we");
+
+		if (!fp) {
+			int e = errno;
+
+			free(r);
+			return xl_err_set(err, XL_ECANTCREAT, "cannot create rejects file '%s': %s",
+					  path, strerror(e));
+		}
+		r->path = xl_xstrdup(path);
+		xl_jsonl_writer_init(&r->w, fp, r->path);
+		r->has_file = 1;
+	}
+	*out = r;
+	return 0;
+}
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	size_t len;
+	uint32_t cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xC2 && s[0] <= 0xDF)
+		len = 2, cp = s[0] & 0x1F;
+	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
+		len = 3, cp = s[0] & 0x0F;
+	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
+	    (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+json_t *xl_json_string_lossy(const char *s, size_t n)
+{
+	struct xl_buf b = XL_BUF_INIT;
+	const unsigned char *u = (const unsigned char *)s;
+	json_t *v;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = utf8_seq(u + i, n - i);
+
+		if (len) {
+			xl_buf_add(&b, s + i, len);
+			i += len;
+		} else {
+			xl_buf_add(&b, "\xEF\xBF\xBD", 3);
+			i++;
+		}
+	}
+	v = json_stringn(b.buf, b.len);
+	xl_buf_release(&b);
+	return v ? v : json_string("");
+}
+
+int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
+		   const char *error, const json_t *record, const char *raw,
+		   size_t rawlen, struct xl_err *err)
+{
+	int ret = 0;
+
+	r->count++;
+	if (r->has_file) {
+		struct xl_buf src = XL_BUF_INIT;
+		json_t *rec = json_object();
+
+		xl_buf_addf(&src, "%s:%llu", file, (unsigned long long)line);
+		json_object_set_new(rec, "error", xl_json_string_lossy(error, strlen(error)));
+		json_object_set_new(rec, "source", xl_json_string_lossy(src.buf, src.len));
+		json_object_set_new(rec, "line", json_integer((json_int_t)line));
+		if (record)
+			json_object_set(rec, "record", (json_t *)record);
+		else if (raw)
+			json_object_set_new(rec, "record", xl_json_string_lossy(raw, rawlen));
+		else
+			json_object_set_new(rec, "record", json_null());
+		ret = xl_jsonl_write(&r->w, rec, err);
+		if (ret == 0 && fflush(r->w.fp) != 0) {
+			r->w.failed = 1;
+			ret = xl_err_set(err, XL_EIO, "cannot write to '%s': %s", r->path, strerror(errno));
+		}
+		json_decref(rec);
+		xl_buf_release(&src);
+		if (ret < 0)
+			return ret;
+	}
+	if (r->max_errors >= 0 && r->count > (uint64_t)r->max_errors)
+		return xl_err_set(err, XL_ETOOBIG, "more than %ld records rejected; giving up",
+				  r->max_errors);
+	return 0;
+}
+
+uint64_t xl_rejects_count(const struct xl_rejects *r)
+{
+	return r->count;
+}
+
+int xl_rejects_close(struct xl_rejects *r, struct xl_err *err)
+{
+	int ret = 0;
+
+	if (!r)
+		return 0;
+	if (r->has_file)
+		ret = xl_jsonl_writer_close(&r->w, err);
+	free(r->path);
+	free(r);
+	return ret;
+}
