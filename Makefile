@@ -39,6 +39,12 @@ XL_CFLAGS += -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-po
 XL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
+# Rebuild everything when the flags change (a SANITIZE build after a plain one).
+BUILD_FLAGS := $(CC) $(XL_CFLAGS) $(CFLAGS) $(XL_LDFLAGS) $(LDFLAGS)
+ifneq ($(file <.build-flags),$(BUILD_FLAGS))
+$(file >.build-flags,$(BUILD_FLAGS))
+endif
+
 ALL_CFLAGS  = $(XL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
 ALL_LDFLAGS = $(XL_LDFLAGS) $(LDFLAGS)
 
@@ -68,6 +74,8 @@ lib/xl_sql_gen.c: $(SQL) scripts/embed-sql.sh
 $(LIB): $(LIB_OBJS)
 	$(RM) $@
 	$(AR) rcs $@ $^
+
+$(OBJS): .build-flags
 
 %.o: %.c
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
@@ -122,6 +130,6 @@ install: $(CMDS)
 	install -m 0644 $(wildcard man/*.7) $(DESTDIR)$(MANDIR)/man7/
 
 clean:
-	$(RM) $(OBJS) $(DEPS) $(LIB) $(CMDS) $(TOOLS) $(UNITS) lib/xl_sql_gen.c lib/xl_sql_gen.c.tmp
+	$(RM) $(OBJS) $(DEPS) $(LIB) $(CMDS) $(TOOLS) $(UNITS) lib/xl_sql_gen.c lib/xl_sql_gen.c.tmp .build-flags
 
 -include $(DEPS)

@@ -117,7 +117,8 @@ static void list_commands(void)
 				collect_commands(p, &names, &n, &alloc);
 		}
 	}
-	qsort(names, n, sizeof(*names), cmp_str);
+	if (n)
+		qsort(names, n, sizeof(*names), cmp_str);
 	printf("\ncommands:\n  db          manage the database (see 'xlcfi db --help')\n");
 	for (size_t i = 0; i < n; i++) {
 		printf("  %-11s runs xlcfi-%s\n", names[i], names[i]);
@@ -256,6 +257,18 @@ static void db_down(void)
 	free(home);
 }
 
+/* A stable token for the status record; xl_db_source_name is for messages. */
+static const char *source_key(enum xl_db_source src)
+{
+	switch (src) {
+	case XL_DB_FROM_OPTION:    return "option";
+	case XL_DB_FROM_XLCFI_DSN: return "XLCFI_DSN";
+	case XL_DB_FROM_PGENV:     return "PG";
+	case XL_DB_FROM_PRIVATE:   return "private";
+	}
+	return "unknown";
+}
+
 static void db_status(const char *opt_dsn)
 {
 	struct xl_err err = XL_ERR_INIT;
@@ -269,8 +282,7 @@ static void db_status(const char *opt_dsn)
 		xl_die_err(&err);
 	masked = xl_db_mask_dsn(dsn);
 	rec = json_object();
-	json_object_set_new(rec, "source", json_string(src == XL_DB_FROM_PRIVATE ? "private" :
-					   xl_db_source_name(src)));
+	json_object_set_new(rec, "source", json_string(source_key(src)));
 	json_object_set_new(rec, "dsn", json_string(masked));
 	if (src == XL_DB_FROM_PRIVATE && xl_cluster_home(&home, &err) == 0)
 		json_object_set_new(rec, "home", json_string(home));
@@ -354,6 +366,7 @@ static int db_main(int argc, char **argv, const char *dsn)
 	int c, no_sync = 0, yes = 0;
 	const char *action;
 
+	xl_log_set_help_name("xlcfi db");
 	optind = 0;
 	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
 		if (c == OPT_NO_SYNC)

@@ -227,6 +227,7 @@ static int result_error(struct xl_db *db, const PGresult *res, struct xl_err *er
 	const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
 	const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
+	const char *context = res ? PQresultErrorField(res, PG_DIAG_CONTEXT) : NULL;
 	char why[XL_ERR_MSGMAX];
 	int code = XL_EDB;
 
@@ -239,6 +240,9 @@ static int result_error(struct xl_db *db, const PGresult *res, struct xl_err *er
 		code = XL_EUNAVAIL;
 	else if (state && !strcmp(state, "42501"))
 		code = XL_EPERM;
+	/* For COPY the context names the row and column: "COPY c, line 2, column id: ...". */
+	if (context && !strncmp(context, "COPY ", 5))
+		detail = context;
 	if (detail)
 		xl_err_set(err, code, "database: %s (%s)", msg, detail);
 	else

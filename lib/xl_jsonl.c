@@ -197,7 +197,7 @@ int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
 		r->rawlen = len;
 		if (is_blank(line, len))
 			continue;
-		v = json_loadb(line, len, 0, &jerr);
+		v = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
 		if (!v)
 			return xl_err_set(err, XL_EINVAL, "invalid JSON at column %d: %s",
 					  jerr.column, jerr.text);

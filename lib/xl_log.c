@@ -11,6 +11,7 @@
 #include "xl_banned.h"
 
 static const char *prog = "xlcfi";
+static const char *help_name;
 static int log_level = XL_LOG_WARN;
 static int log_format = XL_LOG_TEXT;
 
@@ -72,6 +73,11 @@ const char *xl_log_level_name(int level)
 int xl_log_level(void)
 {
 	return log_level;
+}
+
+void xl_log_set_help_name(const char *s)
+{
+	help_name = s;
 }
 
 int xl_log_set_format(const char *name)
@@ -138,6 +144,20 @@ void xl_log_msg(int level, json_t *fields, const char *fmt, ...)
 	va_end(ap);
 }
 
+void xl_log_at(const char *file, uint64_t line, const char *fmt, ...)
+{
+	char msg[4096];
+	va_list ap;
+
+	if (log_level < XL_LOG_ERROR)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	xl_log_msg(XL_LOG_ERROR, json_pack("{sssI}", "file", file, "line", (json_int_t)line),
+		   "%s:%llu: %s", file, (unsigned long long)line, msg);
+}
+
 void xl_exit(int status)
 {
 	fflush(stdout);
@@ -167,5 +187,5 @@ void xl_die_usage(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	xl_die(XL_EXIT_USAGE, "%s; try '%s --help'", msg, prog);
+	xl_die(XL_EXIT_USAGE, "%s; try '%s --help'", msg, help_name ? help_name : prog);
 }

@@ -3,6 +3,7 @@
 
 #include <jansson.h>
 #include <stdarg.h>
+#include <stdint.h>
 
 #include "xl_err.h"
 
@@ -39,6 +40,12 @@ void xl_log_init(const char *argv0);
 /* The program name; borrowed, lives for the whole run. */
 const char *xl_log_prog(void);
 
+/*
+ * Name the command whose --help a usage error should point to, when it is
+ * not the program itself ("xlcfi db"). s must live for the whole run.
+ */
+void xl_log_set_help_name(const char *s);
+
 void xl_log_set_level(int level);
 
 /* "error", "warn", "info" or "debug"; static. */
@@ -58,6 +65,13 @@ void xl_log_msg(int level, json_t *fields, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 void xl_log_vmsg(int level, json_t *fields, const char *fmt, va_list ap)
 	__attribute__((format(printf, 3, 0)));
+
+/*
+ * An error about one input record: "prog: file:line: message" (in JSON
+ * format the position goes in "file" and "line" fields).
+ */
+void xl_log_at(const char *file, uint64_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
 
 #define xl_error(...) xl_log_msg(XL_LOG_ERROR, NULL, __VA_ARGS__)
 #define xl_warn(...)  xl_log_msg(XL_LOG_WARN, NULL, __VA_ARGS__)

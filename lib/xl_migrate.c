@@ -18,10 +18,17 @@ int xl_migrate_version(struct xl_db *db, int *version, struct xl_err *err)
 {
 	char *v = NULL;
 	int64_t n = 0;
-	int ret = xl_db_query_value(db,
-		"SELECT CASE WHEN to_regclass('schema_migrations') IS NULL THEN 0 "
-		"ELSE (SELECT coalesce(max(version), 0) FROM schema_migrations) END", 0, NULL, &v, err);
+	/* Two statements: the second cannot even be planned without the table. */
+	int ret = xl_db_query_value(db, "SELECT to_regclass('schema_migrations')::text", 0, NULL, &v, err);
 
+	if (ret < 0)
+		return ret;
+	if (!v) {
+		*version = 0;
+		return 0;
+	}
+	free(v);
+	ret = xl_db_query_value(db, "SELECT coalesce(max(version), 0) FROM schema_migrations", 0, NULL, &v, err);
 	if (ret < 0)
 		return ret;
 	if (v && xl_num_parse_i64(v, &n) < 0)

@@ -130,6 +130,16 @@ int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 	return 0;
 }
 
+int xl_rejects_add_read(struct xl_rejects *r, const struct xl_jsonl_reader *in,
+			const char *error, const json_t *record, struct xl_err *err)
+{
+	size_t rawlen = 0;
+	const char *raw = xl_jsonl_raw(in, &rawlen);
+
+	return xl_rejects_add(r, xl_jsonl_file(in), xl_jsonl_line(in), error, record, raw,
+			      rawlen, err);
+}
+
 uint64_t xl_rejects_count(const struct xl_rejects *r)
 {
 	return r->count;

@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "xl_err.h"
+#include "xl_jsonl.h"
 
 /*
  * The rejects file (--rejects FILE): one NDJSON line per rejected input
@@ -34,6 +35,13 @@ int xl_rejects_open(struct xl_rejects **out, const char *path, long max_errors,
 int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 		   const char *error, const json_t *record, const char *raw,
 		   size_t rawlen, struct xl_err *err);
+
+/*
+ * xl_rejects_add for the line `in` read last: its file, line number and
+ * raw text. Returns as xl_rejects_add.
+ */
+int xl_rejects_add_read(struct xl_rejects *r, const struct xl_jsonl_reader *in,
+			const char *error, const json_t *record, struct xl_err *err);
 
 /* How many records were rejected so far. */
 uint64_t xl_rejects_count(const struct xl_rejects *r);

@@ -1,0 +1,38 @@
+#!/bin/sh
+# Install the Debian 12 packages xlcfi needs to build, test and run the demo.
+# Does nothing (quickly) when they are all present. Uses sudo when not root.
+#
+# usage: scripts/install-deps.sh [--bench]
+#   --bench   also what the benchmark scripts need (GNU time)
+set -eu
+
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev postgresql mandoc jq"
+case "${1:-}" in
+--bench) PKGS="$PKGS time" ;;
+"") ;;
+*) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 64 ;;
+esac
+
+installed=$(dpkg-query -W -f='${Package} ${Status}\n' $PKGS 2>/dev/null | awk '/ install ok installed$/ { print $1 }')
+missing=""
+for p in $PKGS; do
+	case " $(echo $installed) " in
+	*" $p "*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "install-deps: installing$missing" >&2
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "install-deps: need root or sudo to install:$missing" >&2
+	exit 77
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

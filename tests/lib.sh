@@ -1,0 +1,97 @@
+# The shell test library, sourced by tests/cli/t*.sh (bash).
+#
+#   expect_success 'title' 'commands'   commands (run by bash -e in a subshell) must exit 0
+#   expect_code N 'title' cmd [arg ...]  cmd must exit with exactly N (a crash is 134/139, not "failure")
+#   cmp_json expected actual            same JSON lines, key order aside
+#   need_db                             fail (never skip) when there is no test database
+#   test_done                           print the summary and exit
+#
+# Each test file runs in its own scratch directory ($SCRATCH), removed at the end.
+set -u
+
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PATH="$TOP/cmd:$TOP/tests/tools:$PATH"
+DATA="$TOP/tests/data"
+SHARED_DATA="$TOP/../shared/data"
+export PATH TOP DATA SHARED_DATA
+SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/xlcfi-cli.XXXXXX")
+chmod 0755 "$SCRATCH"
+trap 'rm -rf "$SCRATCH"' EXIT
+cd "$SCRATCH" || exit 1
+unset XLCFI_LOG XLCFI_LOG_FORMAT || true
+
+test_count=0
+fail_count=0
+test_name=$(basename "$0" .sh)
+
+_ok() {
+	test_count=$((test_count + 1))
+	echo "ok $test_count - $test_name: $1"
+}
+
+_not_ok() {
+	test_count=$((test_count + 1))
+	fail_count=$((fail_count + 1))
+	echo "not ok $test_count - $test_name: $1"
+}
+
+expect_success() {
+	local title=$1 body=$2
+	if (set -e; eval "$body") > "$SCRATCH/.out" 2> "$SCRATCH/.err"; then
+		_ok "$title"
+	else
+		_not_ok "$title"
+		sed 's/^/#   /' "$SCRATCH/.out" "$SCRATCH/.err" | head -n 40
+	fi
+}
+
+expect_code() {
+	local want=$1 title=$2 got
+	shift 2
+	"$@" > "$SCRATCH/.out" 2> "$SCRATCH/.err"
+	got=$?
+	if [ "$got" -eq "$want" ]; then
+		_ok "$title"
+	else
+		_not_ok "$title (exit $got, want $want)"
+		sed 's/^/#   /' "$SCRATCH/.out" "$SCRATCH/.err" | head -n 40
+	fi
+}
+
+# The output and error of the last expect_code.
+last_out() { cat "$SCRATCH/.out"; }
+last_err() { cat "$SCRATCH/.err"; }
+
+cmp_json() {
+	jq -cS . "$1" > "$SCRATCH/.cmp1" && jq -cS . "$2" > "$SCRATCH/.cmp2" &&
+		diff -u "$SCRATCH/.cmp1" "$SCRATCH/.cmp2"
+}
+
+need_db() {
+	if [ -z "${XLCFI_TEST_DSN:-}" ]; then
+		echo "$test_name: XLCFI_TEST_DSN is not set; run through 'make check'" >&2
+		_not_ok "a test database is available"
+		test_done
+	fi
+}
+
+test_done() {
+	if [ -n "${XLCFI_TEST_COUNTS:-}" ]; then
+		echo "passed $((test_count - fail_count)) failed $fail_count" > "$XLCFI_TEST_COUNTS"
+	fi
+	echo "# $test_name: $((test_count - fail_count)) passed, $fail_count failed"
+	[ "$fail_count" -eq 0 ]
+	exit $?
+}
+
+# The SYNOPSIS lines of a man page, one per form, whitespace squeezed.
+man_synopsis() {
+	mandoc -Tascii -Owidth=1000 "$1" | sed 's/.\x08//g' |
+		awk '/^SYNOPSIS/ { on = 1; next } /^[A-Z][A-Z ]*$/ { on = 0 } on && NF' |
+		sed 's/^ *//; s/  */ /g'
+}
+
+# The usage line(s) a command prints with --help, "usage: " removed.
+help_usage() {
+	"$@" --help | sed -n 's/^usage: //p'
+}

@@ -1,0 +1,386 @@
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "xl_db.h"
+#include "xl_time.h"
+#include "dbtest.h"
+
+static void exec_ok(struct xl_db *db, const char *sql)
+{
+	struct xl_err err = XL_ERR_INIT;
+
+	if (xl_db_exec(db, sql, 0, NULL, NULL, &err) < 0) {
+		fprintf(stderr, "%s: %s\n", sql, err.msg);
+		fail();
+	}
+}
+
+static long long value_of(struct xl_db *db, const char *sql)
+{
+	struct xl_err err = XL_ERR_INIT;
+	char *v = NULL;
+	long long n;
+
+	assert_int_equal(xl_db_query_value(db, sql, 0, NULL, &v, &err), 0);
+	assert_non_null(v);
+	n = strtoll(v, NULL, 10);
+	free(v);
+	return n;
+}
+
+static void test_params_and_errors(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	const char *p[] = { "Robert'); DROP TABLE x;--", NULL };
+	char *v = NULL;
+	PGresult *res = NULL;
+
+	(void)state;
+	/* A parameter is data, never SQL. */
+	assert_int_equal(xl_db_query_value(db, "SELECT $1::text", 1, p, &v, &err), 0);
+	assert_string_equal(v, p[0]);
+	free(v);
+	assert_int_equal(xl_db_query_value(db, "SELECT $1::text", 1, p + 1, &v, &err), 0);
+	assert_null(v);
+
+	exec_ok(db, "CREATE TEMP TABLE u (id int PRIMARY KEY)");
+	exec_ok(db, "INSERT INTO u VALUES (1)");
+	assert_int_equal(xl_db_exec(db, "INSERT INTO u VALUES (1)", 0, NULL, NULL, &err), -XL_EDB);
+	assert_string_equal(err.sqlstate, "23505");
+	assert_non_null(strstr(err.msg, "duplicate key"));
+
+	assert_int_equal(xl_db_exec(db, "INSERT INTO u VALUES (2), (3)", 0, NULL, &res, &err), 0);
+	assert_string_equal(PQcmdTuples(res), "2");
+	PQclear(res);
+
+	/* Two statements in one call are refused: no piggy-backed SQL. */
+	assert_int_equal(xl_db_exec(db, "SELECT 1; SELECT 2", 0, NULL, NULL, &err), -XL_EDB);
+	assert_int_equal(xl_db_exec_script(db, "SELECT 1; SELECT 2", &err), 0);
+	xl_db_close(db);
+}
+
+static void test_connect_failures(void **state)
+{
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_db *db = NULL;
+	int64_t t0 = xl_time_now();
+	char *dsn;
+
+	(void)state;
+	assert_int_equal(xl_db_connect(&db, "host=127.0.0.1 port=1 dbname=x", &err), -XL_EUNAVAIL);
+	assert_true(xl_time_now() - t0 < 5 * XL_TIME_US_PER_SEC);
+	assert_non_null(strstr(err.msg, "127.0.0.1"));
+	assert_null(db);
+
+	assert_int_equal(xl_db_connect(&db, "host=127.0.0.1 port=1 password=s3cret", &err), -XL_EUNAVAIL);
+	assert_null(strstr(err.msg, "s3cret"));
+
+	assert_int_equal(xl_db_resolve("nonsense-without-equals", &dsn, NULL, &err), -XL_ECONFIG);
+
+	dsn = NULL;
+	{
+		const char *base = dbtest_dsn();
+		size_t n = strlen(base) + 64;
+		char *bad = malloc(n);
+
+		/* The last dbname in a connection string wins. */
+		snprintf(bad, n, "%s dbname=xlcfi_no_such_db", base);
+		assert_int_equal(xl_db_connect(&db, bad, &err), -XL_ECONFIG);
+		assert_non_null(strstr(err.msg, "does not exist"));
+		free(bad);
+	}
+}
+
+static void test_resolve_order(void **state)
+{
+	struct xl_err err = XL_ERR_INIT;
+	enum xl_db_source src;
+	char *dsn = NULL;
+
+	(void)state;
+	setenv("XLCFI_DSN", "dbname=from_env", 1);
+	setenv("PGDATABASE", "from_pgenv", 1);
+	assert_int_equal(xl_db_resolve("dbname=from_opt", &dsn, &src, &err), 0);
+	assert_string_equal(dsn, "dbname=from_opt");
+	assert_int_equal(src, XL_DB_FROM_OPTION);
+	free(dsn);
+	assert_int_equal(xl_db_resolve(NULL, &dsn, &src, &err), 0);
+	assert_string_equal(dsn, "dbname=from_env");
+	assert_int_equal(src, XL_DB_FROM_XLCFI_DSN);
+	free(dsn);
+	unsetenv("XLCFI_DSN");
+	assert_int_equal(xl_db_resolve(NULL, &dsn, &src, &err), 0);
+	assert_string_equal(dsn, "");
+	assert_int_equal(src, XL_DB_FROM_PGENV);
+	free(dsn);
+	unsetenv("PGDATABASE");
+	setenv("XLCFI_HOME", "/srv/xl", 1);
+	assert_int_equal(xl_db_resolve(NULL, &dsn, &src, &err), 0);
+	assert_int_equal(src, XL_DB_FROM_PRIVATE);
+	assert_string_equal(dsn, "host='/srv/xl/pg/run' dbname=xlcfi user=xlcfi");
+	free(dsn);
+	unsetenv("XLCFI_HOME");
+}
+
+static void test_mask(void **state)
+{
+	char *m;
+
+	(void)state;
+	m = xl_db_mask_dsn("host=h password=hunter2 dbname=d");
+	assert_string_equal(m, "host=h password=*** dbname=d");
+	free(m);
+	m = xl_db_mask_dsn("postgresql://u:hunter2@h/d");
+	assert_string_equal(m, "postgresql://u:***@h/d");
+	free(m);
+	m = xl_db_mask_dsn("host=h");
+	assert_string_equal(m, "host=h");
+	free(m);
+}
+
+struct race {
+	struct xl_db *other;
+	int attempts;
+	int interfere_until;
+};
+
+/* Read, let another session change the row, then write: a real 40001. */
+static int bump(struct xl_db *db, void *argp, struct xl_err *err)
+{
+	struct race *r = argp;
+	int ret;
+
+	r->attempts++;
+	ret = xl_db_exec(db, "SELECT v FROM race WHERE id = 1", 0, NULL, NULL, err);
+	if (ret < 0)
+		return ret;
+	if (r->attempts <= r->interfere_until)
+		exec_ok(r->other, "UPDATE race SET v = v + 100 WHERE id = 1");
+	return xl_db_exec(db, "UPDATE race SET v = v + 1 WHERE id = 1", 0, NULL, NULL, err);
+}
+
+static void test_transaction_retry(void **state)
+{
+	struct xl_db *db = dbtest_connect(), *other = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	struct race r = { other, 0, 1 };
+
+	(void)state;
+	exec_ok(db, "DROP TABLE IF EXISTS race");
+	exec_ok(db, "CREATE TABLE race (id int PRIMARY KEY, v int NOT NULL)");
+	exec_ok(db, "INSERT INTO race VALUES (1, 0)");
+
+	/* The first attempt hits a concurrent update; the second commits. */
+	assert_int_equal(xl_db_transaction(db, "SERIALIZABLE", 3, bump, &r, &err), 0);
+	assert_int_equal(r.attempts, 2);
+	assert_int_equal(value_of(db, "SELECT v FROM race WHERE id = 1"), 101);
+
+	/* Conflicts on every attempt: give up with XL_ERETRY (exit 75). */
+	r.attempts = 0;
+	r.interfere_until = 99;
+	assert_int_equal(xl_db_transaction(db, "SERIALIZABLE", 3, bump, &r, &err), -XL_ERETRY);
+	assert_int_equal(r.attempts, 3);
+	assert_int_equal(xl_err_exit_status(err.code), 75);
+	assert_int_equal(value_of(db, "SELECT v FROM race WHERE id = 1"), 401);
+	assert_int_equal(PQtransactionStatus(xl_db_conn(db)), PQTRANS_IDLE);
+	exec_ok(db, "DROP TABLE race");
+	xl_db_close(other);
+	xl_db_close(db);
+}
+
+static int fail_once(struct xl_db *db, void *argp, struct xl_err *err)
+{
+	int *calls = argp;
+
+	(*calls)++;
+	exec_ok(db, "INSERT INTO tx_t VALUES (1)");
+	return xl_err_set(err, XL_EINVAL, "business rule says no");
+}
+
+static void test_transaction_rolls_back(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	int calls = 0;
+
+	(void)state;
+	exec_ok(db, "CREATE TEMP TABLE tx_t (id int)");
+	assert_int_equal(xl_db_transaction(db, NULL, 5, fail_once, &calls, &err), -XL_EINVAL);
+	assert_int_equal(calls, 1);   /* not retryable */
+	assert_string_equal(err.msg, "business rule says no");
+	assert_int_equal(value_of(db, "SELECT count(*) FROM tx_t"), 0);
+	xl_db_close(db);
+}
+
+struct rows {
+	long n;
+	long stop_at;
+	long long sum;
+};
+
+static int count_row(const char *data, size_t len, void *argp, struct xl_err *err)
+{
+	struct rows *r = argp;
+
+	assert_true(len > 0 && data[len - 1] == '\n');
+	r->sum += strtoll(data, NULL, 10);
+	if (++r->n == r->stop_at)
+		return xl_err_set(err, XL_EINVAL, "stop here");
+	return 0;
+}
+
+static void test_copy(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	struct rows r = { 0, 0, 0 };
+	char line[64];
+
+	(void)state;
+	exec_ok(db, "CREATE TEMP TABLE c (id int, name text)");
+	assert_int_equal(xl_db_copy_in_begin(db, "COPY c FROM STDIN", &err), 0);
+	for (int i = 1; i <= 1000; i++) {
+		int n = snprintf(line, sizeof(line), "%d\tname %d\n", i, i);
+
+		/* Send in odd pieces: COPY data need not align with rows. */
+		assert_int_equal(xl_db_copy_in_put(db, line, 3, &err), 0);
+		assert_int_equal(xl_db_copy_in_put(db, line + 3, (size_t)n - 3, &err), 0);
+	}
+	assert_int_equal(xl_db_copy_in_end(db, NULL, &err), 0);
+	assert_int_equal(value_of(db, "SELECT count(*) FROM c"), 1000);
+
+	/* A bad row fails the whole COPY and names the line. */
+	assert_int_equal(xl_db_copy_in_begin(db, "COPY c FROM STDIN", &err), 0);
+	assert_int_equal(xl_db_copy_in_put(db, "1001\tok\nnot-a-number\tbad\n", 25, &err), 0);
+	assert_int_equal(xl_db_copy_in_end(db, NULL, &err), -XL_EDB);
+	assert_string_equal(err.sqlstate, "22P02");
+	assert_non_null(strstr(err.msg, "line 2"));
+	assert_int_equal(value_of(db, "SELECT count(*) FROM c"), 1000);
+
+	/* An aborted COPY loads nothing and is not an error. */
+	assert_int_equal(xl_db_copy_in_begin(db, "COPY c FROM STDIN", &err), 0);
+	assert_int_equal(xl_db_copy_in_put(db, "2000\tx\n", 7, &err), 0);
+	assert_int_equal(xl_db_copy_in_end(db, "input was bad", &err), 0);
+	assert_int_equal(value_of(db, "SELECT count(*) FROM c"), 1000);
+
+	assert_int_equal(xl_db_copy_out(db, "COPY (SELECT id FROM c ORDER BY id) TO STDOUT",
+					count_row, &r, &err), 0);
+	assert_int_equal(r.n, 1000);
+	assert_int_equal(r.sum, 500500);
+
+	/* Stopping early returns the callback's error and leaves the connection usable. */
+	r = (struct rows){ 0, 10, 0 };
+	assert_int_equal(xl_db_copy_out(db, "COPY (SELECT g FROM generate_series(1, 1000000) g) TO STDOUT",
+					count_row, &r, &err), -XL_EINVAL);
+	assert_string_equal(err.msg, "stop here");
+	assert_int_equal(r.n, 10);
+	assert_int_equal(value_of(db, "SELECT 42"), 42);
+
+	assert_int_equal(xl_db_copy_in_begin(db, "COPY no_such_table FROM STDIN", &err), -XL_EDB);
+	assert_string_equal(err.sqlstate, "42P01");
+	xl_db_close(db);
+}
+
+static void test_pipeline(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	char id[16];
+	const char *p[] = { id };
+
+	(void)state;
+	exec_ok(db, "CREATE TEMP TABLE pl (id int PRIMARY KEY)");
+	assert_int_equal(xl_db_pipeline_begin(db, &err), 0);
+	for (int i = 1; i <= 200; i++) {
+		snprintf(id, sizeof(id), "%d", i);
+		assert_int_equal(xl_db_pipeline_send(db, "INSERT INTO pl VALUES ($1)", 1, p, &err), 0);
+	}
+	assert_int_equal(xl_db_pipeline_end(db, &err), 200);
+	assert_int_equal(value_of(db, "SELECT count(*) FROM pl"), 200);
+
+	/* One failure: the batch is one transaction, so nothing of it stays. */
+	assert_int_equal(xl_db_pipeline_begin(db, &err), 0);
+	for (int i = 199; i <= 210; i++) {
+		snprintf(id, sizeof(id), "%d", i + 2);
+		if (i == 205)
+			snprintf(id, sizeof(id), "5");
+		assert_int_equal(xl_db_pipeline_send(db, "INSERT INTO pl VALUES ($1)", 1, p, &err), 0);
+	}
+	assert_int_equal(xl_db_pipeline_end(db, &err), -XL_EDB);
+	assert_string_equal(err.sqlstate, "23505");
+	assert_non_null(strstr(err.msg, "statement 7 of 12"));
+	assert_int_equal(value_of(db, "SELECT count(*) FROM pl"), 200);
+	assert_int_equal(value_of(db, "SELECT 7"), 7);
+	xl_db_close(db);
+}
+
+static void test_notify(void **state)
+{
+	struct xl_db *a = dbtest_connect(), *b = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	const char *p[] = { "Weird Channel", "order:42" };
+	char *chan = NULL, *payload = NULL;
+	int64_t t0;
+
+	(void)state;
+	assert_int_equal(xl_db_listen(a, "Weird Channel", &err), 0);
+	t0 = xl_time_now();
+	assert_int_equal(xl_db_wait_notify(a, 200, &chan, &payload, &err), 0);
+	assert_true(xl_time_now() - t0 >= 190000);
+	assert_int_equal(xl_db_exec(b, "SELECT pg_notify($1, $2)", 2, p, NULL, &err), 0);
+	assert_int_equal(xl_db_wait_notify(a, 5000, &chan, &payload, &err), 1);
+	assert_string_equal(chan, "Weird Channel");
+	assert_string_equal(payload, "order:42");
+	free(chan);
+	free(payload);
+	xl_db_close(a);
+	xl_db_close(b);
+}
+
+static void test_connection_lost(void **state)
+{
+	struct xl_db *a = dbtest_connect(), *b = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	char *pid = NULL;
+	const char *p[1];
+
+	(void)state;
+	assert_int_equal(xl_db_query_value(a, "SELECT pg_backend_pid()", 0, NULL, &pid, &err), 0);
+	p[0] = pid;
+	assert_int_equal(xl_db_exec(b, "SELECT pg_terminate_backend($1::int)", 1, p, NULL, &err), 0);
+	usleep(100000);
+	assert_int_equal(xl_db_exec(a, "SELECT 1", 0, NULL, NULL, &err), -XL_EUNAVAIL);
+	assert_int_equal(xl_err_exit_status(err.code), 69);
+	free(pid);
+	xl_db_close(a);
+	xl_db_close(b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_params_and_errors),
+		cmocka_unit_test(test_connect_failures),
+		cmocka_unit_test(test_resolve_order),
+		cmocka_unit_test(test_mask),
+		cmocka_unit_test(test_transaction_retry),
+		cmocka_unit_test(test_transaction_rolls_back),
+		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_pipeline),
+		cmocka_unit_test(test_notify),
+		cmocka_unit_test(test_connection_lost),
+	};
+
+	return cmocka_run_group_tests_name("xl_db", tests, NULL, NULL);
+}
