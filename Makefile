@@ -27,7 +27,7 @@ TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	    -Wvla -Wwrite-strings -fno-common
-XL_CFLAGS := -std=c17 -D_GNU_SOURCE -DXLCFI_VERSION='"$(VERSION)"' -Ilib $(WARNINGS) -MMD -MP
+XL_CFLAGS := -std=c17 -pthread -D_GNU_SOURCE -DXLCFI_VERSION='"$(VERSION)"' -Ilib $(WARNINGS) -MMD -MP
 ifeq ($(filter -O0,$(CFLAGS)),)
 XL_CFLAGS += -D_FORTIFY_SOURCE=2
 endif
@@ -46,7 +46,7 @@ $(file >.build-flags,$(BUILD_FLAGS))
 endif
 
 ALL_CFLAGS  = $(XL_CFLAGS) $(PKG_CFLAGS) $(CFLAGS)
-ALL_LDFLAGS = $(XL_LDFLAGS) $(LDFLAGS)
+ALL_LDFLAGS = -pthread $(XL_LDFLAGS) $(LDFLAGS)
 
 LIB_SRCS := $(filter-out lib/xl_sql_gen.c,$(wildcard lib/xl_*.c)) lib/xl_sql_gen.c
 LIB_OBJS := $(LIB_SRCS:.c=.o)

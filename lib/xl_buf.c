@@ -65,11 +65,6 @@ int xl_buf_adds(struct xl_buf *b, const char *s)
 	return xl_buf_add(b, s, strlen(s));
 }
 
-int xl_buf_addch(struct xl_buf *b, char c)
-{
-	return xl_buf_add(b, &c, 1);
-}
-
 int xl_buf_vaddf(struct xl_buf *b, const char *fmt, va_list ap)
 {
 	va_list cp;

@@ -42,7 +42,16 @@ int xl_buf_grow(struct xl_buf *b, size_t n);
 /* Append bytes / a string / one byte. 0 or -XL_ETOOBIG as xl_buf_grow. */
 int xl_buf_add(struct xl_buf *b, const void *data, size_t n);
 int xl_buf_adds(struct xl_buf *b, const char *s);
-int xl_buf_addch(struct xl_buf *b, char c);
+/* (xl_buf_addch is inline: it is on the hot path of the JSON writer.) */
+static inline int xl_buf_addch(struct xl_buf *b, char c)
+{
+	if (b->len + 1 < b->alloc && (!b->max || b->len < b->max)) {
+		b->buf[b->len++] = c;
+		b->buf[b->len] = '\0';
+		return 0;
+	}
+	return xl_buf_add(b, &c, 1);
+}
 
 /* Append printf-formatted text. 0 or -XL_ETOOBIG. */
 int xl_buf_addf(struct xl_buf *b, const char *fmt, ...)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -160,13 +161,10 @@ static const char *type_name(const json_t *v)
 	}
 }
 
-int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
+int xl_jsonl_read_line(struct xl_jsonl_reader *r, const char **line, size_t *len,
+		    struct xl_err *err)
 {
 	for (;;) {
-		const char *line = NULL;
-		size_t len = 0;
-		json_error_t jerr;
-		json_t *v;
 		int ret;
 
 		r->raw = NULL;
@@ -178,7 +176,7 @@ int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
 			if (ret < 0)
 				return ret;
 		}
-		ret = next_line(r, &line, &len, err);
+		ret = next_line(r, line, len, err);
 		if (ret == 0 || ret == -XL_EIO) {
 			close_file(r);
 			if (ret < 0)
@@ -187,29 +185,46 @@ int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
 		}
 		if (ret < 0)
 			return ret;
-		if (r->lineno == 1 && len >= 3 && !memcmp(line, "\xEF\xBB\xBF", 3)) {
-			line += 3;
-			len -= 3;
+		if (r->lineno == 1 && *len >= 3 && !memcmp(*line, "\xEF\xBB\xBF", 3)) {
+			*line += 3;
+			*len -= 3;
 		}
-		if (len > 0 && line[len - 1] == '\r')
-			len--;
-		r->raw = line;
-		r->rawlen = len;
-		if (is_blank(line, len))
-			continue;
-		v = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
-		if (!v)
-			return xl_err_set(err, XL_EINVAL, "invalid JSON at column %d: %s",
-					  jerr.column, jerr.text);
-		if (!json_is_object(v)) {
-			const char *what = type_name(v);
-
-			json_decref(v);
-			return xl_err_set(err, XL_EINVAL, "record is %s, not a JSON object", what);
-		}
-		*rec = v;
-		return 1;
+		if (*len > 0 && (*line)[*len - 1] == '\r')
+			(*len)--;
+		r->raw = *line;
+		r->rawlen = *len;
+		if (!is_blank(*line, *len))
+			return 1;
 	}
+}
+
+int xl_jsonl_parse(const char *line, size_t len, json_t **rec, struct xl_err *err)
+{
+	json_error_t jerr;
+	json_t *v = json_loadb(line, len, JSON_DECODE_ANY, &jerr);
+
+	if (!v)
+		return xl_err_set(err, XL_EINVAL, "invalid JSON at column %d: %s", jerr.column, jerr.text);
+	if (!json_is_object(v)) {
+		const char *what = type_name(v);
+
+		json_decref(v);
+		return xl_err_set(err, XL_EINVAL, "record is %s, not a JSON object", what);
+	}
+	*rec = v;
+	return 0;
+}
+
+int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
+{
+	const char *line = NULL;
+	size_t len = 0;
+	int ret = xl_jsonl_read_line(r, &line, &len, err);
+
+	if (ret <= 0)
+		return ret;
+	ret = xl_jsonl_parse(line, len, rec, err);
+	return ret < 0 ? ret : 1;
 }
 
 const char *xl_jsonl_file(const struct xl_jsonl_reader *r)
@@ -239,46 +254,56 @@ void xl_jsonl_close(struct xl_jsonl_reader *r)
 	free(r);
 }
 
+/* Which bytes need an escape in a JSON string: controls, '"' and '\\'. */
+static const unsigned char needs_escape[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	['"'] = 1, ['\\'] = 1,
+};
+
 static int dump_string(struct xl_buf *out, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t start = 0;
-	int ret = xl_buf_addch(out, '"');
+	const unsigned char *u = (const unsigned char *)s;
+	char *p;
 
-	for (size_t i = 0; i < n && ret == 0; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char esc[7];
-		size_t elen = 2;
+	/* Worst case every byte becomes \u00XX: reserve once, then write freely. */
+	if (n > (SIZE_MAX - 2) / 6 || xl_buf_grow(out, n * 6 + 2) < 0)
+		return -XL_ETOOBIG;
+	p = out->buf + out->len;
+	*p++ = '"';
+	for (size_t i = 0; i < n;) {
+		size_t start = i;
+		unsigned char c;
 
-		if (c >= 0x20 && c != '"' && c != '\\')
-			continue;
-		esc[0] = '\\';
+		while (i < n && !needs_escape[u[i]])
+			i++;
+		memcpy(p, s + start, i - start);
+		p += i - start;
+		if (i == n)
+			break;
+		c = u[i++];
+		*p++ = '\\';
 		switch (c) {
-		case '"':  esc[1] = '"'; break;
-		case '\\': esc[1] = '\\'; break;
-		case '\b': esc[1] = 'b'; break;
-		case '\f': esc[1] = 'f'; break;
-		case '\n': esc[1] = 'n'; break;
-		case '\r': esc[1] = 'r'; break;
-		case '\t': esc[1] = 't'; break;
+		case '"':  *p++ = '"'; break;
+		case '\\': *p++ = '\\'; break;
+		case '\b': *p++ = 'b'; break;
+		case '\f': *p++ = 'f'; break;
+		case '\n': *p++ = 'n'; break;
+		case '\r': *p++ = 'r'; break;
+		case '\t': *p++ = 't'; break;
 		default:
-			esc[1] = 'u';
-			esc[2] = '0';
-			esc[3] = '0';
-			esc[4] = hex[c >> 4];
-			esc[5] = hex[c & 15];
-			elen = 6;
+			*p++ = 'u';
+			*p++ = '0';
+			*p++ = '0';
+			*p++ = hex[c >> 4];
+			*p++ = hex[c & 15];
 		}
-		ret = xl_buf_add(out, s + start, i - start);
-		if (ret == 0)
-			ret = xl_buf_add(out, esc, elen);
-		start = i + 1;
 	}
-	if (ret == 0)
-		ret = xl_buf_add(out, s + start, n - start);
-	if (ret == 0)
-		ret = xl_buf_addch(out, '"');
-	return ret;
+	*p++ = '"';
+	out->len = (size_t)(p - out->buf);
+	out->buf[out->len] = '\0';
+	return 0;
 }
 
 static int dump_integer(struct xl_buf *out, json_int_t v)
@@ -353,48 +378,66 @@ int xl_jsonl_dump(struct xl_buf *out, const json_t *v)
 	}
 }
 
+#define WRITER_BATCH ((size_t)64 << 10)
+
 void xl_jsonl_writer_init(struct xl_jsonl_writer *w, FILE *fp, const char *name)
 {
 	w->fp = fp;
 	w->name = name;
 	w->failed = 0;
+	w->line_buffered = isatty(fileno(fp));
 	xl_buf_init(&w->line, 0);
-	if (!isatty(fileno(fp)))
-		setvbuf(fp, NULL, _IOFBF, (size_t)1 << 16);
+}
+
+int xl_jsonl_writer_flush(struct xl_jsonl_writer *w, struct xl_err *err)
+{
+	if (w->line.len && !w->failed &&
+	    (fwrite(w->line.buf, 1, w->line.len, w->fp) != w->line.len || fflush(w->fp) != 0))
+		w->failed = errno ? errno : EIO;
+	xl_buf_reset(&w->line);
+	if (w->failed)
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name, strerror(w->failed));
+	return 0;
 }
 
 int xl_jsonl_write(struct xl_jsonl_writer *w, const json_t *rec, struct xl_err *err)
 {
+	size_t start = w->line.len;
 	int ret;
 
-	xl_buf_reset(&w->line);
+	if (w->failed)
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name, strerror(w->failed));
 	ret = xl_jsonl_dump(&w->line, rec);
-	if (ret < 0)
+	if (ret < 0) {
+		xl_buf_setlen(&w->line, start);
 		return xl_err_set(err, XL_EINVAL, "cannot serialise record: %s",
 				  ret == -XL_EINVAL ? "a number is NaN or infinite" : "too large");
-	xl_buf_addch(&w->line, '\n');
-	if (fwrite(w->line.buf, 1, w->line.len, w->fp) != w->line.len) {
-		w->failed = 1;
-		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name, strerror(errno));
 	}
+	xl_buf_addch(&w->line, '\n');
+	if (w->line_buffered || w->line.len >= WRITER_BATCH)
+		return xl_jsonl_writer_flush(w, err);
+	return 0;
+}
+
+int xl_jsonl_write_text(struct xl_jsonl_writer *w, const char *text, size_t len,
+			struct xl_err *err)
+{
+	if (w->failed)
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name, strerror(w->failed));
+	xl_buf_add(&w->line, text, len);
+	if (w->line_buffered || w->line.len >= WRITER_BATCH)
+		return xl_jsonl_writer_flush(w, err);
 	return 0;
 }
 
 int xl_jsonl_writer_close(struct xl_jsonl_writer *w, struct xl_err *err)
 {
-	int ret = 0, saved;
+	int ret = xl_jsonl_writer_flush(w, err);
 
 	errno = 0;
-	if (fflush(w->fp) != 0 || ferror(w->fp))
-		ret = -1;
-	saved = errno;
-	if (fclose(w->fp) != 0 && ret == 0) {
-		ret = -1;
-		saved = errno;
-	}
+	if (fclose(w->fp) != 0 && ret == 0)
+		ret = xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name,
+				 errno ? strerror(errno) : "write error");
 	xl_buf_release(&w->line);
-	if (ret < 0 || w->failed)
-		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", w->name,
-				  saved ? strerror(saved) : "write error");
-	return 0;
+	return ret;
 }

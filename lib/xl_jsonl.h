@@ -47,6 +47,21 @@ void xl_jsonl_open(struct xl_jsonl_reader **out, char *const *paths, size_t npat
  */
 int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err);
 
+/*
+ * The lower half of xl_jsonl_read: the next non-blank line, BOM and CR
+ * removed, without parsing it. 1 and *line, *len (borrowed until the next
+ * call), 0 at the end, or the same per-line and per-file errors.
+ */
+int xl_jsonl_read_line(struct xl_jsonl_reader *r, const char **line, size_t *len,
+		       struct xl_err *err);
+
+/*
+ * The upper half: parse one line as a record. 0 and *rec (a new
+ * reference, yours), or -XL_EINVAL with the column in err's message.
+ * Thread-safe.
+ */
+int xl_jsonl_parse(const char *line, size_t len, json_t **rec, struct xl_err *err);
+
 /* Name of the current file ("<stdin>" for stdin); borrowed. */
 const char *xl_jsonl_file(const struct xl_jsonl_reader *r);
 
@@ -71,22 +86,41 @@ void xl_jsonl_close(struct xl_jsonl_reader *r);
 int xl_jsonl_dump(struct xl_buf *out, const json_t *v);
 
 /*
- * A record writer on a stdio stream. It checks every write and the final
- * fclose(), so a full disk is reported as an error instead of a silent
- * truncated output.
+ * A record writer on a stdio stream. Records are collected and written in
+ * 64 KiB batches (one record at a time when the stream is a terminal). It
+ * checks every write and the final fclose(), so a full disk is reported as
+ * an error instead of a silent truncated output.
  */
 struct xl_jsonl_writer {
 	FILE *fp;
 	const char *name;     /* for messages: "<stdout>" or a path; borrowed */
-	struct xl_buf line;
-	int failed;
+	struct xl_buf line;   /* records not yet written */
+	int line_buffered;    /* write each record at once */
+	int failed;           /* errno of the first failed write, or 0 */
 };
 
 /* Set up w on fp (not owned until xl_jsonl_writer_close). Cannot fail. */
 void xl_jsonl_writer_init(struct xl_jsonl_writer *w, FILE *fp, const char *name);
 
-/* Write one record and a newline. 0, or -XL_EIO / -XL_EINVAL with err set. */
+/*
+ * Queue one record and a newline. 0, or -XL_EINVAL (a NaN; nothing of the
+ * record is written) or -XL_EIO (an earlier write failed) with err set.
+ */
 int xl_jsonl_write(struct xl_jsonl_writer *w, const json_t *rec, struct xl_err *err);
+
+/*
+ * Queue text that already holds whole records, each ending in '\n'.
+ * 0 or -XL_EIO.
+ */
+int xl_jsonl_write_text(struct xl_jsonl_writer *w, const char *text, size_t len,
+			struct xl_err *err);
+
+/*
+ * Write out what is queued and fflush the stream: call it before waiting
+ * for more input in a command that streams, so readers are not kept
+ * waiting. 0 or -XL_EIO.
+ */
+int xl_jsonl_writer_flush(struct xl_jsonl_writer *w, struct xl_err *err);
 
 /*
  * Flush and fclose() the stream (stdout too) and release w. 0, or -XL_EIO

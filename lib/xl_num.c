@@ -80,12 +80,66 @@ int xl_num_parse_size(const char *s, size_t *out)
 	return 0;
 }
 
+/*
+ * The common case, a few decimals (12.5, 0.25), without printf and strtod:
+ * if v * 10^k is an integer m below 2^53, then m / 10^k is correctly
+ * rounded (both are exact doubles), so when it equals v the decimal text of
+ * m with k decimals reads back as exactly v. The first k that works gives
+ * the fewest digits. Returns the length, or 0 to fall back.
+ */
+static int format_few_decimals(char *buf, size_t size, double v)
+{
+	static const double p10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8 };
+	const double limit = 9007199254740992.0; /* 2^53 */
+
+	for (int k = 0; k < 9; k++) {
+		double m = v * p10[k];
+		char digits[24], *p = digits + sizeof(digits);
+		uint64_t u;
+		int n = 0, len;
+
+		if (!(m > -limit && m < limit))
+			return 0;
+		if (m != (double)(int64_t)m || (double)(int64_t)m / p10[k] != v)
+			continue;
+		u = m < 0 ? (uint64_t)(-(int64_t)m) : (uint64_t)(int64_t)m;
+		do {
+			*--p = (char)('0' + u % 10);
+			u /= 10;
+			n++;
+		} while (u);
+		for (; n <= k; n++)
+			*--p = '0';
+		len = (int)(digits + sizeof(digits) - p);
+		if ((size_t)len + 4 > size)
+			return 0;
+		n = 0;
+		if (signbit(v))
+			buf[n++] = '-';
+		memcpy(buf + n, p, (size_t)(len - k));
+		n += len - k;
+		buf[n++] = '.';
+		if (k == 0) {
+			buf[n++] = '0';
+		} else {
+			memcpy(buf + n, p + len - k, (size_t)k);
+			n += k;
+		}
+		buf[n] = '\0';
+		return n;
+	}
+	return 0;
+}
+
 int xl_num_format_double(char *buf, size_t size, double v)
 {
 	int prec, n = 0;
 
 	if (!isfinite(v))
 		return -XL_EINVAL;
+	n = format_few_decimals(buf, size, v);
+	if (n > 0)
+		return n;
 	for (prec = 15; prec <= 17; prec++) {
 		n = snprintf(buf, size, "%.*g", prec, v);
 		if (n < 0 || (size_t)n >= size)

@@ -114,11 +114,10 @@ int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 			json_object_set_new(rec, "record", xl_json_string_lossy(raw, rawlen));
 		else
 			json_object_set_new(rec, "record", json_null());
+		/* Written at once: after a crash the rejects so far are on disk. */
 		ret = xl_jsonl_write(&r->w, rec, err);
-		if (ret == 0 && fflush(r->w.fp) != 0) {
-			r->w.failed = 1;
-			ret = xl_err_set(err, XL_EIO, "cannot write to '%s': %s", r->path, strerror(errno));
-		}
+		if (ret == 0)
+			ret = xl_jsonl_writer_flush(&r->w, err);
 		json_decref(rec);
 		xl_buf_release(&src);
 		if (ret < 0)

@@ -1,6 +1,7 @@
 # The shell test library, sourced by tests/cli/t*.sh (bash).
 #
-#   expect_success 'title' 'commands'   commands (run by bash -e in a subshell) must exit 0
+#   expect_success 'title' 'commands'   commands (in a subshell) must exit 0; chain steps with &&,
+#                                       since set -e does not act inside a condition
 #   expect_code N 'title' cmd [arg ...]  cmd must exit with exactly N (a crash is 134/139, not "failure")
 #   cmp_json expected actual            same JSON lines, key order aside
 #   need_db                             fail (never skip) when there is no test database
@@ -37,11 +38,11 @@ _not_ok() {
 
 expect_success() {
 	local title=$1 body=$2
-	if (set -e; eval "$body") > "$SCRATCH/.out" 2> "$SCRATCH/.err"; then
+	if (set -e; eval "$body") > "$SCRATCH/.sout" 2> "$SCRATCH/.serr"; then
 		_ok "$title"
 	else
 		_not_ok "$title"
-		sed 's/^/#   /' "$SCRATCH/.out" "$SCRATCH/.err" | head -n 40
+		sed 's/^/#   /' "$SCRATCH/.sout" "$SCRATCH/.serr" | head -n 40
 	fi
 }
 

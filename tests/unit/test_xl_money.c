@@ -224,20 +224,29 @@ static void test_from_json_refused(void **state)
 
 /*
  * A real with no fraction has no more precision than any currency, however
- * large, so 1e15 (e.g. written as 1000000000000000.0) must be accepted.
+ * large, so 1e16 (e.g. written as 10000000000000000.0) must be accepted
+ * while it fits.
  */
-static void test_from_json_large_integral_real(void **state)
+static void expect_from_real(double d, const char *cur, int64_t want)
 {
 	struct xl_err err = XL_ERR_INIT;
 	int64_t v = UNTOUCHED;
-	json_t *j = json_real(1e15);
-	int ret = xl_money_from_json(j, "KRW", &v, &err);
+	json_t *j = json_real(d);
+	int ret = xl_money_from_json(j, cur, &v, &err);
 
-	(void)state;
 	json_decref(j);
 	if (ret != 0)
-		fail_msg("1e15 KRW refused: %d %s", ret, err.msg);
-	assert_true(v == INT64_C(1000000000000000));
+		fail_msg("%.17g %s refused: %d %s", d, cur, ret, err.msg);
+	assert_true(v == want);
+}
+
+static void test_from_json_large_integral_real(void **state)
+{
+	(void)state;
+	expect_from_real(1e15, "KRW", INT64_C(1000000000000000));
+	expect_from_real(1e16, "KRW", INT64_C(10000000000000000));
+	expect_from_real(-1e18, "KRW", INT64_C(-1000000000000000000));
+	expect_from_real(1e16, "USD", INT64_C(1000000000000000000));
 }
 
 static void test_add_mul(void **state)
