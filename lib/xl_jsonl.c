@@ -17,6 +17,7 @@ struct xl_jsonl_reader {
 	size_t npaths;
 	size_t next;          /* index of the next path to open */
 	int fd;               /* -1 when no file is open */
+	int is_stdin;
 	const char *name;
 	uint64_t lineno;
 	size_t max_line;
@@ -53,7 +54,8 @@ void xl_jsonl_open(struct xl_jsonl_reader **out, char *const *paths, size_t npat
 
 static void close_file(struct xl_jsonl_reader *r)
 {
-	if (r->fd > 0)
+	/* A file can get descriptor 0 when stdin was closed: only "-" is left open. */
+	if (r->fd >= 0 && !r->is_stdin)
 		close(r->fd);
 	r->fd = -1;
 }
@@ -65,7 +67,8 @@ static int open_next(struct xl_jsonl_reader *r, struct xl_err *err)
 	r->lineno = 0;
 	r->chunk_len = r->chunk_pos = 0;
 	r->eof = 0;
-	if (!strcmp(path, "-")) {
+	r->is_stdin = !strcmp(path, "-");
+	if (r->is_stdin) {
 		r->name = "<stdin>";
 		r->fd = 0;
 		return 0;
@@ -267,9 +270,20 @@ static int dump_string(struct xl_buf *out, const char *s, size_t n)
 	const unsigned char *u = (const unsigned char *)s;
 	char *p;
 
-	/* Worst case every byte becomes \u00XX: reserve once, then write freely. */
-	if (n > (SIZE_MAX - 2) / 6 || xl_buf_grow(out, n * 6 + 2) < 0)
-		return -XL_ETOOBIG;
+	/*
+	 * Worst case every byte becomes \u00XX: reserve that once, then write
+	 * freely. Under a cap that the worst case passes, reserve the exact size.
+	 */
+	if (n > (SIZE_MAX - 2) / 6 || xl_buf_grow(out, n * 6 + 2) < 0) {
+		size_t need = n + 2;
+
+		for (size_t i = 0; i < n; i++)
+			if (needs_escape[u[i]])
+				need += u[i] >= 0x20 || u[i] == '\b' || u[i] == '\f' || u[i] == '\n' ||
+					u[i] == '\r' || u[i] == '\t' ? 1 : 5;
+		if (xl_buf_grow(out, need) < 0)
+			return -XL_ETOOBIG;
+	}
 	p = out->buf + out->len;
 	*p++ = '"';
 	for (size_t i = 0; i < n;) {

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +95,20 @@ size_t xl_metrics_escape(char *buf, size_t size, const char *value)
 	return n;
 }
 
+/* HELP text escapes backslash and newline, or the collector rejects the file. */
+static void add_help(struct xl_buf *out, const char *help)
+{
+	for (; *help; help++) {
+		if (*help == '\\')
+			xl_buf_adds(out, "\\\\");
+		else if (*help == '\n')
+			xl_buf_adds(out, "\\n");
+		else
+			xl_buf_addch(out, *help);
+	}
+	xl_buf_addch(out, '\n');
+}
+
 static void render(const struct xl_metrics *m, struct xl_buf *out)
 {
 	char num[XL_NUM_DBL_BUFSZ];
@@ -106,8 +121,10 @@ static void render(const struct xl_metrics *m, struct xl_buf *out)
 			if (!strcmp(m->s[j].name, s->name))
 				first = 0;
 		if (first) {
-			if (*s->help)
-				xl_buf_addf(out, "# HELP %s %s\n", s->name, s->help);
+			if (*s->help) {
+				xl_buf_addf(out, "# HELP %s ", s->name);
+				add_help(out, s->help);
+			}
 			xl_buf_addf(out, "# TYPE %s %s\n", s->name,
 				    s->type == XL_METRIC_COUNTER ? "counter" : "gauge");
 			/* Samples of one name must be adjacent. */
@@ -116,7 +133,9 @@ static void render(const struct xl_metrics *m, struct xl_buf *out)
 
 				if (strcmp(t->name, s->name))
 					continue;
-				if (xl_num_format_double(num, sizeof(num), t->value) < 0)
+				if (isinf(t->value))
+					snprintf(num, sizeof(num), "%cInf", t->value > 0 ? '+' : '-');
+				else if (xl_num_format_double(num, sizeof(num), t->value) < 0)
 					snprintf(num, sizeof(num), "NaN");
 				if (*t->labels)
 					xl_buf_addf(out, "%s{%s} %s\n", t->name, t->labels, num);

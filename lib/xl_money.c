@@ -1,5 +1,7 @@
 #include "xl_money.h"
 
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "xl_num.h"
@@ -109,9 +111,17 @@ int xl_money_from_json(const json_t *v, const char *currency, int64_t *minor, st
 	if (json_is_string(v))
 		return xl_money_parse(json_string_value(v), currency, minor, err);
 	if (json_is_real(v)) {
-		if (xl_num_format_double(num, sizeof(num), json_real_value(v)) < 0 || strpbrk(num, "eE"))
-			return xl_err_set(err, XL_EINVAL, "amount %g is not a plain decimal number",
-					  json_real_value(v));
+		double d = json_real_value(v);
+
+		if (xl_num_format_double(num, sizeof(num), d) < 0)
+			return xl_err_set(err, XL_EINVAL, "amount %g is not a number", d);
+		if (!strpbrk(num, "eE"))
+			return xl_money_parse(num, currency, minor, err);
+		/* Large whole amounts print with an exponent (1e+16): take them as integers. */
+		if (d != trunc(d) || !(d > -9.2e18 && d < 9.2e18))
+			return xl_err_set(err, d != trunc(d) ? XL_EINVAL : XL_ERANGE,
+					  "amount %g is not a plain decimal number", d);
+		snprintf(num, sizeof(num), "%lld", (long long)d);
 		return xl_money_parse(num, currency, minor, err);
 	}
 	return xl_err_set(err, XL_EINVAL, "amount must be a number or a decimal string");
