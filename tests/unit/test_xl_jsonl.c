@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "xl_jsonl.h"
+#include "tmpdir.h"
 
 #define BOM "\xEF\xBB\xBF"
 #define KIMCHI "\xEA\xB9\x80\xEC\xB9\x98"
@@ -28,8 +29,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xl_jsonl_test.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_jsonl_test") < 0) {
 		free(f);
 		return -1;
 	}
@@ -40,21 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		char p[512];
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		if (unlink(p) < 0)
-			rmdir(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "xl_map.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -21,8 +22,7 @@ static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
 
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xl_map_test.XXXXXX");
-	if (!mkdtemp(f->dir))
+	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_map_test") < 0)
 		return -1;
 	snprintf(f->in, sizeof(f->in), "%s/in.jsonl", f->dir);
 	snprintf(f->out, sizeof(f->out), "%s/out.jsonl", f->dir);
@@ -34,9 +34,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	unlink(f->in);
-	unlink(f->out);
-	rmdir(f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

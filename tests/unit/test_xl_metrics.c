@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "xl_metrics.h"
+#include "tmpdir.h"
 
 struct fixture {
 	char dir[64];
@@ -26,8 +27,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xl_metrics_test.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_metrics_test") < 0) {
 		free(f);
 		return -1;
 	}
@@ -36,25 +36,11 @@ static int setup(void **state)
 	return 0;
 }
 
-/* Remove the files and empty subdirectories in the dir, then the dir. */
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		char p[512];
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		if (unlink(p) < 0)
-			rmdir(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "xl_rejects.h"
+#include "tmpdir.h"
 
 #define FFFD "\xEF\xBF\xBD"
 #define PATH_MAX_LEN 256
@@ -27,8 +28,7 @@ static int setup(void **state)
 
 	if (!f)
 		return -1;
-	snprintf(f->dir, sizeof(f->dir), "/tmp/xl_rejects_test.XXXXXX");
-	if (!mkdtemp(f->dir)) {
+	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_rejects_test") < 0) {
 		free(f);
 		return -1;
 	}
@@ -40,20 +40,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
-	DIR *d = opendir(f->dir);
-	struct dirent *e;
 
-	while (d && (e = readdir(d))) {
-		char p[512];
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		snprintf(p, sizeof(p), "%s/%s", f->dir, e->d_name);
-		unlink(p);
-	}
-	if (d)
-		closedir(d);
-	rmdir(f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
