@@ -99,7 +99,7 @@ static void collect_commands(const char *dir, char ***names, size_t *n, size_t *
 	xl_buf_release(&path);
 }
 
-static void list_commands(void)
+static void list_commands(FILE *out)
 {
 	char **names = NULL, *dir = self_dir(), *pathvar = NULL;
 	size_t n = 0, alloc = 0;
@@ -119,9 +119,9 @@ static void list_commands(void)
 	}
 	if (n)
 		qsort(names, n, sizeof(*names), cmp_str);
-	printf("\ncommands:\n  db          manage the database (see 'xlcfi db --help')\n");
+	fprintf(out, "\ncommands:\n  db          manage the database (see 'xlcfi db --help')\n");
 	for (size_t i = 0; i < n; i++) {
-		printf("  %-11s runs xlcfi-%s\n", names[i], names[i]);
+		fprintf(out, "  %-11s runs xlcfi-%s\n", names[i], names[i]);
 		free(names[i]);
 	}
 	free(names);

@@ -83,25 +83,25 @@ static void build(struct xl_opt *o)
 	o->max_errors = -1;
 }
 
-void xl_opt_print_help(const struct xl_opt *o)
+void xl_opt_print_help(const struct xl_opt *o, FILE *out)
 {
-	printf("%s\n", o->usage);
+	fprintf(out, "%s\n", o->usage);
 	if (o->help && *o->help)
-		printf("\n%s", o->help);
-	printf("\ncommon options:\n"
+		fprintf(out, "\n%s", o->help);
+	fprintf(out, "\ncommon options:\n"
 	       "  -h, --help              show this help and exit\n"
 	       "      --version           show the version and exit\n"
 	       "  -q, --quiet             report errors only\n"
 	       "  -v, --verbose           more detail (repeat for debug)\n"
 	       "      --log-format=FMT    diagnostics as 'text' (default) or 'json' lines\n");
 	if (o->flags & XL_OPT_DB)
-		printf("      --dsn=DSN           PostgreSQL connection string (else XLCFI_DSN, PG*, the private cluster)\n");
+		fprintf(out, "      --dsn=DSN           PostgreSQL connection string (else XLCFI_DSN, PG*, the private cluster)\n");
 	if (o->flags & XL_OPT_RECORDS)
-		printf("      --rejects=FILE      write rejected records there as NDJSON\n"
+		fprintf(out, "      --rejects=FILE      write rejected records there as NDJSON\n"
 		       "      --max-errors=N      give up after more than N rejected records\n"
 		       "      --max-line=SIZE     refuse input lines longer than SIZE (default 16M)\n");
 	if (o->more_help)
-		o->more_help();
+		o->more_help(out);
 }
 
 static const char *option_name(const struct xl_opt *o, int c, char *buf, size_t size)
@@ -127,10 +127,10 @@ int xl_opt_next(struct xl_opt *o, int argc, char **argv)
 		c = getopt_long(argc, argv, o->all_short, o->all_long, NULL);
 		switch (c) {
 		case 'h':
-			xl_opt_print_help(o);
+			xl_opt_print_help(o, stdout);
 			xl_exit(XL_EXIT_OK);
 		case OPT_VERSION:
-			printf("%s %s\n", xl_log_prog(), XLCFI_VERSION);
+			fprintf(stdout, "%s %s\n", xl_log_prog(), XLCFI_VERSION);
 			xl_exit(XL_EXIT_OK);
 		case 'v':
 			xl_log_set_level(xl_log_level() < XL_LOG_INFO ? XL_LOG_INFO : xl_log_level() + 1);

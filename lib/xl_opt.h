@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdio.h>
 
 /*
  * Option parsing for cmd/ main(). A command declares only its own options;
@@ -34,7 +35,7 @@ struct xl_opt {
 	const char *shortopts;           /* the command's own short options, may be NULL */
 	const struct option *longopts;   /* the command's own long options, {0} terminated, may be NULL */
 	unsigned flags;                  /* enum xl_opt_flags */
-	void (*more_help)(void);         /* prints more help after the options, may be NULL */
+	void (*more_help)(FILE *out);    /* prints more help after the options, may be NULL */
 
 	/* Results of the common options. */
 	const char *dsn;                 /* --dsn, or NULL */
@@ -59,8 +60,8 @@ int xl_opt_next(struct xl_opt *o, int argc, char **argv);
 /* Free what xl_opt_next allocated. */
 void xl_opt_release(struct xl_opt *o);
 
-/* Print usage and help to stdout (what --help does). */
-void xl_opt_print_help(const struct xl_opt *o);
+/* Print usage and help to out (what --help does, on stdout). */
+void xl_opt_print_help(const struct xl_opt *o, FILE *out);
 
 /* The version string of this build. */
 const char *xl_opt_version(void);
