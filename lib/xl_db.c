@@ -571,7 +571,9 @@ int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **p
 		if (pfd.fd < 0)
 			return xl_err_set(err, XL_EUNAVAIL, "database: connection lost while waiting");
 		pr = poll(&pfd, 1, wait_ms);
-		if (pr < 0 && errno != EINTR)
+		if (pr < 0 && errno == EINTR)
+			return 0;    /* a signal: let the caller look at why */
+		if (pr < 0)
 			return xl_err_set(err, XL_EUNAVAIL, "database: poll: %s", strerror(errno));
 	}
 }

@@ -142,7 +142,8 @@ int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err);
  * LISTEN on a channel (any name; it is quoted as an identifier), then wait
  * for a notification. _wait returns 1 with *channel and *payload (yours to
  * free(), either may be NULL to ignore) when one arrives, 0 after
- * timeout_ms (-1 = no limit), or -XL_EUNAVAIL if the connection is lost.
+ * timeout_ms (-1 = no limit) or when a signal interrupts the wait, or
+ * -XL_EUNAVAIL if the connection is lost.
  */
 int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err);
 int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **payload,

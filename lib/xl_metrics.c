@@ -1,14 +1,12 @@
 #include "xl_metrics.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "xl_alloc.h"
+#include "xl_atfile.h"
 #include "xl_buf.h"
 #include "xl_num.h"
 #include "xl_banned.h"
@@ -148,43 +146,16 @@ static void render(const struct xl_metrics *m, struct xl_buf *out)
 
 int xl_metrics_write(const struct xl_metrics *m, const char *path, struct xl_err *err)
 {
-	struct xl_buf out = XL_BUF_INIT, tmp = XL_BUF_INIT;
-	int fd, ret = -1;
-	size_t off = 0;
+	struct xl_buf out = XL_BUF_INIT;
+	struct xl_atfile f;
+	int ret;
 
 	render(m, &out);
-	xl_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		ret = xl_err_set(err, XL_ECANTCREAT, "cannot create '%s': %s", tmp.buf, strerror(errno));
-		goto out;
+	ret = xl_atfile_open(&f, path, err);
+	if (ret == 0) {
+		fwrite(out.buf, 1, out.len, f.fp);
+		ret = xl_atfile_commit(&f, err);
 	}
-	while (off < out.len) {
-		ssize_t n = write(fd, out.buf + off, out.len - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", tmp.buf, strerror(errno));
-			close(fd);
-			unlink(tmp.buf);
-			goto out;
-		}
-		off += (size_t)n;
-	}
-	if ((fsync(fd) < 0) | (close(fd) < 0)) {
-		ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", tmp.buf, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
-	}
-	if (rename(tmp.buf, path) < 0) {
-		ret = xl_err_set(err, XL_EIO, "cannot rename '%s' to '%s': %s", tmp.buf, path, strerror(errno));
-		unlink(tmp.buf);
-		goto out;
-	}
-	ret = 0;
-out:
 	xl_buf_release(&out);
-	xl_buf_release(&tmp);
 	return ret;
 }

@@ -1,0 +1,363 @@
+/*
+ * xlcfi-etl: data in and out of the database. This session's subcommands:
+ * export (tables and queries as NDJSON or CSV) and events (the outbox as
+ * NDJSON, with consumer groups and --follow).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl_atfile.h"
+#include "xl_db.h"
+#include "xl_events.h"
+#include "xl_exit.h"
+#include "xl_export.h"
+#include "xl_jsonl.h"
+#include "xl_log.h"
+#include "xl_num.h"
+#include "xl_opt.h"
+#include "xl_progress.h"
+#include "xl_signal.h"
+#include "xl_time.h"
+#include "xl_banned.h"
+
+static const char usage_main[] =
+	"usage: xlcfi-etl [-hqv] [--version] [--dsn dsn] [--log-format fmt] command [arg ...]";
+
+static const char help_main[] =
+	"commands:\n"
+	"  export    a table or a query as NDJSON or CSV\n"
+	"  events    the event outbox as NDJSON, optionally following it\n"
+	"\nSee 'xlcfi-etl COMMAND --help' and xlcfi-etl(1).\n";
+
+static const char usage_export[] =
+	"usage: xlcfi-etl export [-hqv] [--excel] [--dsn dsn] [--encoding enc] [--format fmt] "
+	"[--since time] [--until time] [-o file] (--table table | --sql query)";
+
+static const char help_export[] =
+	"options:\n"
+	"      --table=TABLE       export this table, in primary key order\n"
+	"      --sql=QUERY         export the rows of this SELECT (run read-only)\n"
+	"      --format=FMT        ndjson (default) or csv\n"
+	"      --excel             CSV for Excel: UTF-8 byte order mark and CRLF\n"
+	"      --encoding=ENC      CSV text as utf-8 (default) or cp949\n"
+	"      --since=TIME        rows at or after this RFC 3339 time (with --table)\n"
+	"      --until=TIME        rows before this time (with --table)\n"
+	"  -o, --output=FILE       write FILE whole or not at all, instead of stdout\n";
+
+static const char usage_events[] =
+	"usage: xlcfi-etl events [-hqv] [--follow] [--dsn dsn] [--from id] [--group name] "
+	"[--limit n] [--topic topic]";
+
+static const char help_events[] =
+	"options:\n"
+	"      --topic=TOPIC       only events of this topic\n"
+	"      --from=ID           start at event ID (default: after the group's offset, or 1)\n"
+	"      --group=NAME        keep this consumer group's offset, committed after each\n"
+	"                          batch is written and flushed (at-least-once)\n"
+	"      --follow            wait for new events (LISTEN) until SIGINT or SIGTERM\n"
+	"      --limit=N           stop after N events\n";
+
+static void connect_or_die(struct xl_db **db, const char *dsn)
+{
+	struct xl_err err = XL_ERR_INIT;
+
+	if (xl_db_open(db, dsn, &err) < 0)
+		xl_die_err(&err);
+}
+
+/* Close stdout and treat a failure as an I/O error: a full disk is not success. */
+static void close_stdout_or_die(void)
+{
+	if (fflush(stdout) != 0 || ferror(stdout) || fclose(stdout) != 0)
+		xl_die(XL_EXIT_IOERR, "cannot write to '<stdout>': %s", strerror(errno));
+}
+
+struct sink {
+	FILE *fp;
+	const char *name;
+	struct xl_progress progress;
+};
+
+static int sink_write(const char *data, size_t len, void *arg, struct xl_err *err)
+{
+	struct sink *s = arg;
+
+	if (fwrite(data, 1, len, s->fp) != len)
+		return xl_err_set(err, XL_EIO, "cannot write to '%s': %s", s->name, strerror(errno));
+	xl_progress_add(&s->progress, 1);
+	return 0;
+}
+
+enum {
+	OPT_TABLE = 0x100, OPT_SQL, OPT_FORMAT, OPT_EXCEL, OPT_ENCODING, OPT_SINCE, OPT_UNTIL,
+	OPT_TOPIC, OPT_FROM, OPT_GROUP, OPT_FOLLOW, OPT_LIMIT
+};
+
+static int export_main(int argc, char **argv, const char *dsn)
+{
+	static const struct option longopts[] = {
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "sql", required_argument, NULL, OPT_SQL },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "excel", no_argument, NULL, OPT_EXCEL },
+		{ "encoding", required_argument, NULL, OPT_ENCODING },
+		{ "since", required_argument, NULL, OPT_SINCE },
+		{ "until", required_argument, NULL, OPT_UNTIL },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct xl_opt o = { .usage = usage_export, .help = help_export, .shortopts = "o:",
+			    .longopts = longopts, .flags = XL_OPT_DB };
+	struct xl_export_opts eo = { 0 };
+	struct xl_export_stats st;
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_atfile file = { 0 };
+	struct sink sink = { .fp = stdout, .name = "<stdout>" };
+	struct xl_db *db = NULL;
+	const char *output = NULL;
+	int64_t t0 = xl_time_now();
+	int c, ret;
+
+	xl_log_set_help_name("xlcfi-etl export");
+	optind = 0;
+	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_TABLE: eo.table = optarg; break;
+		case OPT_SQL: eo.sql = optarg; break;
+		case OPT_EXCEL: eo.excel = 1; break;
+		case OPT_SINCE: eo.since = optarg; break;
+		case OPT_UNTIL: eo.until = optarg; break;
+		case 'o': output = optarg; break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "ndjson"))
+				eo.format = XL_EXPORT_NDJSON;
+			else if (!strcmp(optarg, "csv"))
+				eo.format = XL_EXPORT_CSV;
+			else
+				xl_die_usage("invalid --format '%s': expected ndjson or csv", optarg);
+			break;
+		case OPT_ENCODING:
+			if (!strcmp(optarg, "cp949") || !strcmp(optarg, "CP949") || !strcmp(optarg, "euc-kr"))
+				eo.cp949 = 1;
+			else if (strcmp(optarg, "utf-8") && strcmp(optarg, "UTF-8"))
+				xl_die_usage("invalid --encoding '%s': expected utf-8 or cp949", optarg);
+			break;
+		}
+	}
+	xl_opt_release(&o);
+	if (o.dsn)
+		dsn = o.dsn;
+	if (optind < argc)
+		xl_die_usage("unexpected argument '%s'", argv[optind]);
+	if (eo.excel && eo.format == XL_EXPORT_NDJSON && eo.table)
+		eo.format = XL_EXPORT_CSV;   /* --excel implies CSV */
+	connect_or_die(&db, dsn);
+	if (output) {
+		if (xl_atfile_open(&file, output, &err) < 0) {
+			xl_db_close(db);
+			xl_die_err(&err);
+		}
+		sink.fp = file.fp;
+		sink.name = output;
+	}
+	xl_progress_init(&sink.progress, xl_progress_stream(), "export", 0);
+	ret = xl_export_run(db, &eo, sink_write, &sink, &st, &err);
+	xl_progress_done(&sink.progress);
+	xl_db_close(db);
+	if (ret == 0 && output)
+		ret = xl_atfile_commit(&file, &err);
+	else if (output)
+		xl_atfile_abort(&file);
+	/* Bad options, and a --sql query the server cannot run (class 42, 25006: read only). */
+	if (ret == -XL_EINVAL || (ret == -XL_EDB && eo.sql &&
+	    (!strncmp(err.sqlstate, "42", 2) || !strcmp(err.sqlstate, "25006"))))
+		xl_die_usage("%s", err.msg);
+	if (ret < 0)
+		xl_die_err(&err);
+	if (st.replaced)
+		xl_warn("%llu characters have no CP949 form and were written as '?'",
+			(unsigned long long)st.replaced);
+	close_stdout_or_die();
+	xl_info("exported %llu rows (%llu bytes) in %.2f s", (unsigned long long)st.rows,
+		(unsigned long long)st.bytes, (double)(xl_time_now() - t0) / 1e6);
+	return XL_EXIT_OK;
+}
+
+struct follower {
+	struct xl_jsonl_writer out;
+	int64_t last;       /* id of the last event written */
+	long long left;     /* events still wanted; < 0 = no limit */
+};
+
+static int write_event(const char *json, size_t len, int64_t id, void *arg, struct xl_err *err)
+{
+	struct follower *f = arg;
+	int ret = xl_jsonl_write_text(&f->out, json, len, err);
+
+	if (ret == 0)
+		ret = xl_jsonl_write_text(&f->out, "\n", 1, err);
+	f->last = id;
+	if (f->left > 0)
+		f->left--;
+	return ret;
+}
+
+/* (Re)connect and listen, retrying with back-off while following. */
+static struct xl_db *connect_follower(const char *dsn, int follow, struct xl_err *err)
+{
+	long delay = 250;
+
+	for (;;) {
+		struct xl_db *db = NULL;
+		int ret = xl_db_open(&db, dsn, err);
+
+		if (ret == 0 && follow)
+			ret = xl_db_listen(db, XL_EVENTS_CHANNEL, err);
+		if (ret == 0)
+			return db;
+		xl_db_close(db);
+		if (!follow || ret != -XL_EUNAVAIL)
+			return NULL;
+		xl_warn("%s; retrying in %.1f s", err->msg, (double)delay / 1000);
+		if (xl_signal_sleep(delay))
+			return NULL;
+		delay = delay * 2 > 10000 ? 10000 : delay * 2;
+	}
+}
+
+static int events_main(int argc, char **argv, const char *dsn)
+{
+	static const struct option longopts[] = {
+		{ "topic", required_argument, NULL, OPT_TOPIC },
+		{ "from", required_argument, NULL, OPT_FROM },
+		{ "group", required_argument, NULL, OPT_GROUP },
+		{ "follow", no_argument, NULL, OPT_FOLLOW },
+		{ "limit", required_argument, NULL, OPT_LIMIT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct xl_opt o = { .usage = usage_events, .help = help_events, .longopts = longopts,
+			    .flags = XL_OPT_DB };
+	struct follower f = { .last = 0, .left = -1 };
+	struct xl_err err = XL_ERR_INIT;
+	const char *topic = NULL, *group = NULL;
+	struct xl_db *db = NULL;
+	int64_t from = -1, v;
+	int c, follow = 0, ret = 0;
+
+	xl_log_set_help_name("xlcfi-etl events");
+	optind = 0;
+	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_TOPIC: topic = optarg; break;
+		case OPT_GROUP: group = optarg; break;
+		case OPT_FOLLOW: follow = 1; break;
+		case OPT_FROM:
+			if (xl_num_parse_range(optarg, 1, INT64_MAX, &v) < 0)
+				xl_die_usage("invalid --from '%s': expected an event id", optarg);
+			from = v;
+			break;
+		case OPT_LIMIT:
+			if (xl_num_parse_range(optarg, 1, INT64_MAX, &v) < 0)
+				xl_die_usage("invalid --limit '%s': expected a positive number", optarg);
+			f.left = v;
+			break;
+		}
+	}
+	xl_opt_release(&o);
+	if (o.dsn)
+		dsn = o.dsn;
+	if (optind < argc)
+		xl_die_usage("unexpected argument '%s'", argv[optind]);
+	if (follow)
+		xl_signal_catch_stop();
+	db = connect_follower(dsn, follow, &err);
+	if (!db)
+		xl_die_err(&err);
+	if (from > 0)
+		f.last = from - 1;
+	else if (group && (ret = xl_events_offset(db, group, topic, &f.last, &err)) < 0)
+		goto out;
+	xl_jsonl_writer_init(&f.out, stdout, "<stdout>");
+	while (f.left != 0 && !xl_signal_stopping()) {
+		int limit = f.left > 0 && f.left < 1000 ? (int)f.left : 1000;
+		int n = xl_events_read(db, f.last, topic, limit, write_event, &f, &err);
+
+		if (n >= 0) {
+			/* At-least-once: commit only what is written and flushed. */
+			ret = xl_jsonl_writer_flush(&f.out, &err);
+			if (ret == 0 && group && n > 0)
+				n = xl_events_commit(db, group, topic, f.last, &err);
+		}
+		if (ret < 0)
+			goto out;
+		if (n == -XL_EUNAVAIL && follow) {
+			xl_warn("%s; reconnecting", err.msg);
+			xl_db_close(db);
+			db = connect_follower(dsn, follow, &err);
+			if (!db) {
+				ret = xl_signal_stopping() ? 0 : -err.code;
+				goto out;
+			}
+			if (group && (ret = xl_events_offset(db, group, topic, &f.last, &err)) < 0)
+				goto out;
+			continue;
+		}
+		if (n < 0) {
+			ret = n;
+			goto out;
+		}
+		if (n > 0)
+			continue;
+		if (!follow)
+			break;
+		/* Nothing new: sleep until a writer notifies (or a minute passes, as a safety net). */
+		n = xl_db_wait_notify(db, 60000, NULL, NULL, &err);
+		if (n == -XL_EUNAVAIL) {
+			xl_warn("%s; reconnecting", err.msg);
+			xl_db_close(db);
+			db = connect_follower(dsn, follow, &err);
+			if (!db) {
+				ret = xl_signal_stopping() ? 0 : -err.code;
+				goto out;
+			}
+			if (group && (ret = xl_events_offset(db, group, topic, &f.last, &err)) < 0)
+				goto out;
+		}
+	}
+out:
+	xl_db_close(db);
+	if (ret < 0) {
+		xl_jsonl_writer_flush(&f.out, NULL);
+		xl_die_err(&err);
+	}
+	if (xl_jsonl_writer_close(&f.out, &err) < 0)
+		xl_die_err(&err);
+	return XL_EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct xl_opt o = { .usage = usage_main, .help = help_main,
+			    .flags = XL_OPT_DB | XL_OPT_STOP_AT_OPERAND };
+	const char *cmd;
+	int status;
+
+	/* Each subcommand closes stdout itself and checks that the close worked. */
+
+	xl_log_init(argv[0]);
+	while (xl_opt_next(&o, argc, argv) != -1)
+		;
+	xl_opt_release(&o);
+	if (optind >= argc)
+		xl_die_usage("no command given");
+	cmd = argv[optind];
+	if (!strcmp(cmd, "export"))
+		status = export_main(argc - optind, argv + optind, o.dsn);
+	else if (!strcmp(cmd, "events"))
+		status = events_main(argc - optind, argv + optind, o.dsn);
+	else
+		xl_die_usage("unknown command '%s'", cmd);
+	return status;
+}
