@@ -151,8 +151,10 @@ static int export_main(int argc, char **argv, const char *dsn)
 		dsn = o.dsn;
 	if (optind < argc)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
-	if (eo.excel && eo.format == XL_EXPORT_NDJSON && eo.table)
+	if (eo.excel)
 		eo.format = XL_EXPORT_CSV;   /* --excel implies CSV */
+	if (xl_export_check(&eo, &err) < 0)
+		xl_die_usage("%s", err.msg);
 	connect_or_die(&db, dsn);
 	if (output) {
 		if (xl_atfile_open(&file, output, &err) < 0) {

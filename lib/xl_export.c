@@ -209,7 +209,7 @@ static int on_row(const char *data, size_t len, void *argp, struct xl_err *err)
 	return r->write(r->row.buf, r->row.len, r->arg, err);
 }
 
-static int check_opts(const struct xl_export_opts *o, struct xl_err *err)
+int xl_export_check(const struct xl_export_opts *o, struct xl_err *err)
 {
 	if (!o->table == !o->sql)
 		return xl_err_set(err, XL_EINVAL, "give either a table or an SQL query to export");
@@ -225,7 +225,7 @@ int xl_export_run(struct xl_db *db, const struct xl_export_opts *o, xl_export_wr
 {
 	struct xl_buf inner = XL_BUF_INIT, list = XL_BUF_INIT, copy = XL_BUF_INIT;
 	struct run r = { o, write, arg, { 0, 0, 0 }, NULL, XL_BUF_INIT };
-	int ret = check_opts(o, err);
+	int ret = xl_export_check(o, err);
 
 	if (ret < 0)
 		return ret;

@@ -38,6 +38,12 @@ struct xl_export_stats {
 typedef int xl_export_write_fn(const char *data, size_t len, void *arg, struct xl_err *err);
 
 /*
+ * Check that the options fit together, before any connection is made:
+ * 0 or -XL_EINVAL with the reason. xl_export_run checks them again.
+ */
+int xl_export_check(const struct xl_export_opts *o, struct xl_err *err);
+
+/*
  * Run the export. Errors: -XL_EINVAL for options that do not fit together,
  * a bad --since/--until or a table with no time column for them;
  * -XL_ENOTFOUND for an unknown table; -XL_EDB for a query the server

@@ -3,12 +3,12 @@
 # Does nothing (quickly) when they are all present. Uses sudo when not root.
 #
 # usage: scripts/install-deps.sh [--bench]
-#   --bench   also what the benchmark scripts need (GNU time)
+#   --bench   also what the benchmark scripts need (nothing extra yet)
 set -eu
 
-PKGS="build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev postgresql mandoc jq"
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev postgresql mandoc jq time"
 case "${1:-}" in
---bench) PKGS="$PKGS time" ;;
+--bench) ;;
 "") ;;
 *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 64 ;;
 esac

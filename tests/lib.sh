@@ -5,6 +5,7 @@
 #   expect_code N 'title' cmd [arg ...]  cmd must exit with exactly N (a crash is 134/139, not "failure")
 #   cmp_json expected actual            same JSON lines, key order aside
 #   need_db                             fail (never skip) when there is no test database
+#   scratch_db                          a migrated database of the file's own (XLCFI_DSN); sql runs psql on it
 #   test_done                           print the summary and exit
 #
 # Each test file runs in its own scratch directory ($SCRATCH), removed at the end.
@@ -17,7 +18,14 @@ SHARED_DATA="$TOP/../shared/data"
 export PATH TOP DATA SHARED_DATA
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/xlcfi-cli.XXXXXX")
 chmod 0755 "$SCRATCH"
-trap 'rm -rf "$SCRATCH"' EXIT
+SCRATCH_DB=""
+_cleanup() {
+	if [ -n "$SCRATCH_DB" ]; then
+		psql -X -q "$XLCFI_TEST_DSN" -c "DROP DATABASE IF EXISTS $SCRATCH_DB WITH (FORCE)" > /dev/null 2>&1
+	fi
+	rm -rf "$SCRATCH"
+}
+trap _cleanup EXIT
 cd "$SCRATCH" || exit 1
 unset XLCFI_LOG XLCFI_LOG_FORMAT || true
 
@@ -74,6 +82,22 @@ need_db() {
 		_not_ok "a test database is available"
 		test_done
 	fi
+}
+
+# A migrated database of this test file's own on the test server, dropped
+# at the end; XLCFI_DSN points at it.
+scratch_db() {
+	need_db
+	SCRATCH_DB="xlcfi_t_$$"
+	psql -X -q "$XLCFI_TEST_DSN" -c "CREATE DATABASE $SCRATCH_DB" > /dev/null || return 1
+	XLCFI_DSN="$XLCFI_TEST_DSN dbname=$SCRATCH_DB"
+	export XLCFI_DSN
+	xlcfi -q db migrate > /dev/null
+}
+
+# psql on the scratch database, quiet, unaligned, tuples only.
+sql() {
+	psql -X -q -At -v ON_ERROR_STOP=1 "$XLCFI_DSN" "$@"
 }
 
 test_done() {
