@@ -172,9 +172,11 @@ static int export_main(int argc, char **argv, const char *dsn)
 		ret = xl_atfile_commit(&file, &err);
 	else if (output)
 		xl_atfile_abort(&file);
-	/* Bad options, and a --sql query the server cannot run (class 42, 25006: read only). */
-	if (ret == -XL_EINVAL || (ret == -XL_EDB && eo.sql &&
-	    (!strncmp(err.sqlstate, "42", 2) || !strcmp(err.sqlstate, "25006"))))
+	/*
+	 * Bad options, and a --sql query the server refuses to run: invalid,
+	 * writing (read-only transaction), or failing on its own data.
+	 */
+	if (ret == -XL_EINVAL || (ret == -XL_EDB && eo.sql))
 		xl_die_usage("%s", err.msg);
 	if (ret < 0)
 		xl_die_err(&err);
@@ -222,7 +224,7 @@ static struct xl_db *connect_follower(const char *dsn, int follow, struct xl_err
 		xl_db_close(db);
 		if (!follow || ret != -XL_EUNAVAIL)
 			return NULL;
-		xl_warn("%s; retrying in %.1f s", err->msg, (double)delay / 1000);
+		xl_warn("%s; retrying in %.2f s", err->msg, (double)delay / 1000);
 		if (xl_signal_sleep(delay))
 			return NULL;
 		delay = delay * 2 > 10000 ? 10000 : delay * 2;
@@ -275,6 +277,8 @@ static int events_main(int argc, char **argv, const char *dsn)
 	if (follow)
 		xl_signal_catch_stop();
 	db = connect_follower(dsn, follow, &err);
+	if (!db && xl_signal_stopping())
+		return XL_EXIT_OK;
 	if (!db)
 		xl_die_err(&err);
 	if (from > 0)
@@ -290,7 +294,11 @@ static int events_main(int argc, char **argv, const char *dsn)
 			/* At-least-once: commit only what is written and flushed. */
 			ret = xl_jsonl_writer_flush(&f.out, &err);
 			if (ret == 0 && group && n > 0)
-				n = xl_events_commit(db, group, topic, f.last, &err);
+				ret = xl_events_commit(db, group, topic, f.last, &err);
+		}
+		if (ret == -XL_EUNAVAIL && follow) {
+			n = ret;
+			ret = 0;
 		}
 		if (ret < 0)
 			goto out;
@@ -314,8 +322,14 @@ static int events_main(int argc, char **argv, const char *dsn)
 			continue;
 		if (!follow)
 			break;
-		/* Nothing new: sleep until a writer notifies (or a minute passes, as a safety net). */
-		n = xl_db_wait_notify(db, 60000, NULL, NULL, &err);
+		/*
+		 * Nothing new: sleep until a writer notifies, or a minute passes as
+		 * a safety net. Events held back behind an older transaction send
+		 * no further notification when it ends, so then look again soon.
+		 */
+		n = xl_events_held_back(db, f.last, topic, &err);
+		if (n >= 0)
+			n = xl_db_wait_notify(db, n ? 500 : 60000, NULL, NULL, &err);
 		if (n == -XL_EUNAVAIL) {
 			xl_warn("%s; reconnecting", err.msg);
 			xl_db_close(db);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "xl_alloc.h"
@@ -18,14 +19,33 @@ static void release(struct xl_atfile *f)
 	f->fp = NULL;
 }
 
+/* Make the rename itself durable: fsync the directory that holds path. */
+static void sync_dir(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? xl_xstrndup(path, slash == path ? 1 : (size_t)(slash - path)) : xl_xstrdup(".");
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int xl_atfile_open(struct xl_atfile *f, const char *path, struct xl_err *err)
 {
 	struct xl_buf tmp = XL_BUF_INIT;
+	struct stat st;
 	int fd;
 
 	f->fp = NULL;
 	f->path = NULL;
 	f->tmp = NULL;
+	/* Renaming over a device, a FIFO or a symbolic link would replace it, not write to it. */
+	if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode))
+		return xl_err_set(err, XL_ECANTCREAT,
+				  "'%s' is not a regular file; write to it with '>' instead", path);
 	xl_buf_addf(&tmp, "%s.tmp.%ld", path, (long)getpid());
 	fd = open(tmp.buf, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 	if (fd < 0 && errno == EEXIST) {
@@ -61,6 +81,8 @@ int xl_atfile_commit(struct xl_atfile *f, struct xl_err *err)
 		e = errno;
 	if (!e && rename(f->tmp, f->path) != 0)
 		e = errno;
+	if (!e)
+		sync_dir(f->path);
 	if (e) {
 		unlink(f->tmp);
 		ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", f->path, strerror(e));

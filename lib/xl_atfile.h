@@ -18,7 +18,9 @@ struct xl_atfile {
 
 /*
  * Create the temporary file for path (mode 0666 less the umask). 0, or
- * -XL_ECANTCREAT with err naming the file. On success f must be finished
+ * -XL_ECANTCREAT with err naming the file, also when path exists and is
+ * not a regular file (a rename would replace a device or a link). A run
+ * killed before commit leaves "path.tmp.PID" behind. On success f must be finished
  * with xl_atfile_commit or xl_atfile_abort.
  */
 int xl_atfile_open(struct xl_atfile *f, const char *path, struct xl_err *err);

@@ -59,6 +59,24 @@ int xl_events_read(struct xl_db *db, int64_t after, const char *topic, int limit
 	return ret < 0 ? ret : n;
 }
 
+int xl_events_held_back(struct xl_db *db, int64_t after, const char *topic, struct xl_err *err)
+{
+	char after_s[24];
+	const char *params[] = { after_s, topic };
+	char *v = NULL;
+	int ret;
+
+	snprintf(after_s, sizeof(after_s), "%lld", (long long)after);
+	ret = xl_db_query_value(db,
+		"SELECT 1 FROM events WHERE id > $1 AND ($2::text IS NULL OR topic = $2) LIMIT 1",
+		2, params, &v, err);
+	if (ret < 0)
+		return ret;
+	ret = v != NULL;
+	free(v);
+	return ret;
+}
+
 int xl_events_offset(struct xl_db *db, const char *group, const char *topic, int64_t *id,
 		     struct xl_err *err)
 {

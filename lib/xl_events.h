@@ -34,6 +34,12 @@ typedef int xl_events_fn(const char *json, size_t len, int64_t id, void *arg, st
 int xl_events_read(struct xl_db *db, int64_t after, const char *topic, int limit,
 		   xl_events_fn *fn, void *arg, struct xl_err *err);
 
+/*
+ * 1 if events after `after` exist that xl_events_read holds back (an older
+ * transaction is still running), else 0; or an error.
+ */
+int xl_events_held_back(struct xl_db *db, int64_t after, const char *topic, struct xl_err *err);
+
 /* A group's committed offset for a topic (NULL = all): 0 if it has none. */
 int xl_events_offset(struct xl_db *db, const char *group, const char *topic, int64_t *id,
 		     struct xl_err *err);

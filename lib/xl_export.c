@@ -251,7 +251,8 @@ int xl_export_run(struct xl_db *db, const struct xl_export_opts *o, xl_export_wr
 	} else {
 		xl_buf_addf(&copy, "COPY (SELECT %s FROM (%s) q) TO STDOUT WITH (FORMAT csv, HEADER true)",
 			    list.buf, inner.buf);
-		if (o->excel && (ret = write("\xEF\xBB\xBF", 3, arg, err)) < 0)
+		/* The byte order mark says UTF-8: none in front of CP949. */
+		if (o->excel && !o->cp949 && (ret = write("\xEF\xBB\xBF", 3, arg, err)) < 0)
 			goto rollback;
 	}
 	ret = xl_db_copy_out(db, copy.buf, on_row, &r, err);

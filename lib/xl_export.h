@@ -22,7 +22,7 @@ struct xl_export_opts {
 	const char *table;          /* a table or view in the current schema, or NULL */
 	const char *sql;            /* a single SELECT, or NULL (exactly one of the two) */
 	enum xl_export_format format;
-	int excel;                  /* CSV: UTF-8 BOM and CRLF line ends, for Excel */
+	int excel;                  /* CSV: CRLF line ends, and a BOM when UTF-8, for Excel */
 	int cp949;                  /* CSV: encode as CP949 (characters it lacks become '?') */
 	const char *since;          /* table mode: rows at or after this RFC 3339 time, or NULL */
 	const char *until;          /* table mode: rows before this time, or NULL */

@@ -1,153 +1,29 @@
 #include "xl_jsonl.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "xl_alloc.h"
+#include "xl_lines.h"
 #include "xl_num.h"
 #include "xl_banned.h"
 
-#define CHUNK_SIZE ((size_t)256 << 10)
-
 struct xl_jsonl_reader {
-	char *const *paths;
-	size_t npaths;
-	size_t next;          /* index of the next path to open */
-	int fd;               /* -1 when no file is open */
-	int is_stdin;
-	const char *name;
-	uint64_t lineno;
-	size_t max_line;
-
-	char *chunk;
-	size_t chunk_len, chunk_pos;
-	int eof;
-
-	struct xl_buf line;   /* a line that spans chunks */
+	struct xl_lines *lines;
 	const char *raw;
 	size_t rawlen;
 };
-
-static char *const stdin_only[] = { (char *)"-" };
 
 void xl_jsonl_open(struct xl_jsonl_reader **out, char *const *paths, size_t npaths,
 		   size_t max_line)
 {
 	struct xl_jsonl_reader *r = xl_xcalloc(1, sizeof(*r));
 
-	if (npaths == 0) {
-		paths = stdin_only;
-		npaths = 1;
-	}
-	r->paths = paths;
-	r->npaths = npaths;
-	r->fd = -1;
-	r->name = "<stdin>";
-	r->max_line = max_line ? max_line : XL_JSONL_MAX_LINE_DEFAULT;
-	r->chunk = xl_xmalloc(CHUNK_SIZE);
-	xl_buf_init(&r->line, r->max_line);
+	xl_lines_open(&r->lines, paths, npaths, max_line ? max_line : XL_JSONL_MAX_LINE_DEFAULT,
+		      XL_LINES_STRIP_BOM | XL_LINES_STRIP_CR | XL_LINES_SKIP_BLANK);
 	*out = r;
-}
-
-static void close_file(struct xl_jsonl_reader *r)
-{
-	/* A file can get descriptor 0 when stdin was closed: only "-" is left open. */
-	if (r->fd >= 0 && !r->is_stdin)
-		close(r->fd);
-	r->fd = -1;
-}
-
-static int open_next(struct xl_jsonl_reader *r, struct xl_err *err)
-{
-	const char *path = r->paths[r->next++];
-
-	r->lineno = 0;
-	r->chunk_len = r->chunk_pos = 0;
-	r->eof = 0;
-	r->is_stdin = !strcmp(path, "-");
-	if (r->is_stdin) {
-		r->name = "<stdin>";
-		r->fd = 0;
-		return 0;
-	}
-	r->name = path;
-	r->fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (r->fd < 0)
-		return xl_err_set(err, XL_ENOINPUT, "cannot open '%s': %s", path, strerror(errno));
-	return 0;
-}
-
-/*
- * The next line of the open file, without its '\n'. 1 for a line, 0 at end
- * of file, -XL_ETOOBIG for a skipped over-long line, -XL_EIO.
- */
-static int next_line(struct xl_jsonl_reader *r, const char **line, size_t *len,
-		     struct xl_err *err)
-{
-	int toolong = 0;
-
-	xl_buf_reset(&r->line);
-	for (;;) {
-		const char *p, *nl;
-		size_t avail, seg;
-
-		if (r->chunk_pos == r->chunk_len) {
-			ssize_t n;
-
-			if (r->eof) {
-				if (!toolong && r->line.len == 0)
-					return 0;
-				break;
-			}
-			n = read(r->fd, r->chunk, CHUNK_SIZE);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0)
-				return xl_err_set(err, XL_EIO, "cannot read '%s': %s", r->name, strerror(errno));
-			if (n == 0)
-				r->eof = 1;
-			r->chunk_len = (size_t)n;
-			r->chunk_pos = 0;
-			continue;
-		}
-		p = r->chunk + r->chunk_pos;
-		avail = r->chunk_len - r->chunk_pos;
-		nl = memchr(p, '\n', avail);
-		seg = nl ? (size_t)(nl - p) : avail;
-		if (!toolong && r->line.len == 0 && nl && seg <= r->max_line) {
-			r->chunk_pos += seg + 1;
-			r->lineno++;
-			*line = p;
-			*len = seg;
-			return 1;
-		}
-		if (!toolong && xl_buf_add(&r->line, p, seg) < 0) {
-			toolong = 1;
-			xl_buf_release(&r->line);
-		}
-		r->chunk_pos += seg + (nl ? 1 : 0);
-		if (nl)
-			break;
-	}
-	r->lineno++;
-	if (toolong) {
-		xl_buf_release(&r->line);
-		return xl_err_set(err, XL_ETOOBIG, "line is longer than the limit of %zu bytes", r->max_line);
-	}
-	*line = r->line.buf;
-	*len = r->line.len;
-	return 1;
-}
-
-static int is_blank(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (s[i] != ' ' && s[i] != '\t')
-			return 0;
-	return 1;
 }
 
 static const char *type_name(const json_t *v)
@@ -165,40 +41,13 @@ static const char *type_name(const json_t *v)
 }
 
 int xl_jsonl_read_line(struct xl_jsonl_reader *r, const char **line, size_t *len,
-		    struct xl_err *err)
+		       struct xl_err *err)
 {
-	for (;;) {
-		int ret;
+	int ret = xl_lines_next(r->lines, line, len, err);
 
-		r->raw = NULL;
-		r->rawlen = 0;
-		if (r->fd < 0) {
-			if (r->next >= r->npaths)
-				return 0;
-			ret = open_next(r, err);
-			if (ret < 0)
-				return ret;
-		}
-		ret = next_line(r, line, len, err);
-		if (ret == 0 || ret == -XL_EIO) {
-			close_file(r);
-			if (ret < 0)
-				return ret;
-			continue;
-		}
-		if (ret < 0)
-			return ret;
-		if (r->lineno == 1 && *len >= 3 && !memcmp(*line, "\xEF\xBB\xBF", 3)) {
-			*line += 3;
-			*len -= 3;
-		}
-		if (*len > 0 && (*line)[*len - 1] == '\r')
-			(*len)--;
-		r->raw = *line;
-		r->rawlen = *len;
-		if (!is_blank(*line, *len))
-			return 1;
-	}
+	r->raw = ret > 0 ? *line : NULL;
+	r->rawlen = ret > 0 ? *len : 0;
+	return ret;
 }
 
 int xl_jsonl_parse(const char *line, size_t len, json_t **rec, struct xl_err *err)
@@ -232,12 +81,12 @@ int xl_jsonl_read(struct xl_jsonl_reader *r, json_t **rec, struct xl_err *err)
 
 const char *xl_jsonl_file(const struct xl_jsonl_reader *r)
 {
-	return r->name;
+	return xl_lines_file(r->lines);
 }
 
 uint64_t xl_jsonl_line(const struct xl_jsonl_reader *r)
 {
-	return r->lineno;
+	return xl_lines_line(r->lines);
 }
 
 const char *xl_jsonl_raw(const struct xl_jsonl_reader *r, size_t *len)
@@ -251,9 +100,7 @@ void xl_jsonl_close(struct xl_jsonl_reader *r)
 {
 	if (!r)
 		return;
-	close_file(r);
-	xl_buf_release(&r->line);
-	free(r->chunk);
+	xl_lines_close(r->lines);
 	free(r);
 }
 

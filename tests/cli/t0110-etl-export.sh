@@ -71,6 +71,17 @@ expect_success '--sql runs a query, read-only' '
 '
 expect_code 64 '--sql that writes is refused' xlcfi-etl export --sql "update products set stock = 0 returning id"
 expect_code 64 '--sql with a syntax error is a usage error' xlcfi-etl export --sql "selec 1"
+expect_code 64 '--sql failing on its data is a usage error' xlcfi-etl export --sql "select 1/0"
+expect_code 64 '--sql with a writing CTE is refused' xlcfi-etl export --sql "with d as (delete from products returning id) select * from d"
+expect_success '--excel with cp949 has CRLF but no UTF-8 byte order mark' '
+	xlcfi-etl export --table categories --excel --encoding cp949 > got &&
+	! head -c 3 got | od -An -tx1 | grep -q "ef bb bf" &&
+	test "$(grep -c $'"'"'\r$'"'"' got)" -eq 3 &&
+	iconv -f cp949 -t utf-8 got | tr -d "\r" > back &&
+	xlcfi-etl export --table categories --format csv > want && cmp want back
+'
+expect_code 73 '-o onto a device is refused, not replaced' xlcfi-etl export --table products -o /dev/null
+expect_success 'and the device is still a device' 'test -c /dev/null'
 expect_success 'nothing was changed by those attempts' '
 	test "$(sql -c "select sum(stock) from products")" -eq 10
 '

@@ -45,6 +45,13 @@ expect_success 'an event is held back while an older transaction may still commi
 	test "$(jq -r .topic late | paste -sd,)" = slow,fast
 '
 expect_code 0 'events on an empty topic print nothing and exit 0' xlcfi-etl events --topic nothing
+expect_success 'a group reads past the 1000-event batch size in one run' '
+	sql -c "insert into events (topic, payload) select '"'"'bulk'"'"', jsonb_build_object('"'"'n'"'"', g) from generate_series(1, 2500) g" &&
+	xlcfi-etl events --group bulkers --topic bulk > got &&
+	test "$(wc -l < got)" -eq 2500 &&
+	test "$(jq -r .payload.n got | sort -n | uniq | wc -l)" -eq 2500 &&
+	xlcfi-etl events --group bulkers --topic bulk > again && ! test -s again
+'
 
 # --follow against a private cluster of its own, restarted under it.
 export XLCFI_HOME="$SCRATCH/home"
