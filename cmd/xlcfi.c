@@ -182,7 +182,7 @@ static int schema_info(struct xl_db *db, json_t *rec, struct xl_err *err)
 		json_object_set_new(rec, "schema_version", json_integer(version));
 		json_object_set_new(rec, "schema_latest", json_integer(xl_migrate_latest()));
 		json_object_set_new(rec, "size_bytes", json_integer(strtoll(size, NULL, 10)));
-		json_object_set_new(rec, "server_version", json_string(ver));
+		json_object_set_new(rec, "server_version", xl_json_str(ver));
 	}
 	free(size);
 	free(ver);
@@ -232,7 +232,11 @@ static void db_up(int no_sync)
 		free(dsn);
 		xl_die_err(&err);
 	}
-	rec = json_pack("{sbsbssss}", "running", 1, "already_running", already, "home", home, "dsn", dsn);
+	rec = json_object();
+	json_object_set_new(rec, "running", json_true());
+	json_object_set_new(rec, "already_running", json_boolean(already));
+	json_object_set_new(rec, "home", xl_json_str(home));
+	json_object_set_new(rec, "dsn", xl_json_str(dsn));
 	migrate_db(db, rec);
 	xl_db_close(db);
 	free(home);
@@ -283,15 +287,15 @@ static void db_status(const char *opt_dsn)
 	masked = xl_db_mask_dsn(dsn);
 	rec = json_object();
 	json_object_set_new(rec, "source", json_string(source_key(src)));
-	json_object_set_new(rec, "dsn", json_string(masked));
+	json_object_set_new(rec, "dsn", xl_json_str(masked));
 	if (src == XL_DB_FROM_PRIVATE && xl_cluster_home(&home, &err) == 0)
-		json_object_set_new(rec, "home", json_string(home));
+		json_object_set_new(rec, "home", xl_json_str(home));
 	up = xl_db_open(&db, opt_dsn, &err) == 0;
 	if (up && schema_info(db, rec, &err) < 0)
 		up = 0;
 	json_object_set_new(rec, "running", json_boolean(up));
 	if (!up)
-		json_object_set_new(rec, "error", json_string(err.msg));
+		json_object_set_new(rec, "error", xl_json_str(err.msg));
 	xl_db_close(db);
 	free(dsn);
 	free(masked);

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -18,7 +20,7 @@
 #include "xl_db.h"
 #include "xl_banned.h"
 
-#define SOCKET_NAME ".s.PGSQL.5432"
+#define SOCKET_NAME ".s.PGSQL." XL_CLUSTER_PORT
 
 /* Who runs the server: ourselves, or 'postgres' when we are root. */
 struct runas {
@@ -102,7 +104,7 @@ static char *dsn_for(const char *home, const char *dbname)
 	xl_buf_addf(&run, "%s/pg/run", home);
 	xl_buf_adds(&b, "host=");
 	add_conninfo_value(&b, run.buf);
-	xl_buf_addf(&b, " dbname=%s user=%s", dbname, XL_CLUSTER_USER);
+	xl_buf_addf(&b, " port=" XL_CLUSTER_PORT " dbname=%s user=%s", dbname, XL_CLUSTER_USER);
 	xl_buf_release(&run);
 	return xl_buf_detach(&b, NULL);
 }
@@ -123,6 +125,32 @@ int xl_cluster_dsn(const char *home, char **dsn, struct xl_err *err)
 	return 0;
 }
 
+/*
+ * 1 if postmaster.pid names a process that no longer exists (the server
+ * crashed and left its socket file). 0 when it is alive or we cannot tell
+ * (the file is the server account's and unreadable to us).
+ */
+static int postmaster_gone(const char *home)
+{
+	struct xl_buf path = XL_BUF_INIT;
+	char line[32] = "";
+	FILE *fp;
+	long pid;
+
+	xl_buf_addf(&path, "%s/pg/data/postmaster.pid", home);
+	fp = fopen(path.buf, "re");
+	xl_buf_release(&path);
+	if (!fp)
+		return errno == ENOENT;
+	if (!fgets(line, sizeof(line), fp))
+		line[0] = '\0';
+	fclose(fp);
+	pid = strtol(line, NULL, 10);
+	if (pid <= 0)
+		return 0;
+	return kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
 int xl_cluster_check_running(const char *home, struct xl_err *err)
 {
 	struct xl_buf sock = XL_BUF_INIT, pgv = XL_BUF_INIT;
@@ -138,7 +166,7 @@ int xl_cluster_check_running(const char *home, struct xl_err *err)
 	}
 	xl_buf_addf(&sock, "%s/pg/run/" SOCKET_NAME, home);
 	xl_buf_addf(&pgv, "%s/pg/data/PG_VERSION", home);
-	if (stat(sock.buf, &st) != 0) {
+	if (stat(sock.buf, &st) != 0 || postmaster_gone(home)) {
 		if (stat(pgv.buf, &st) != 0 && errno == ENOENT)
 			ret = xl_err_set(err, XL_EUNAVAIL,
 					 "no private database in '%s' and no XLCFI_DSN or PG* settings; "
@@ -237,6 +265,51 @@ static int become(const struct runas *ra)
 	return 0;
 }
 
+extern char **environ;
+
+/*
+ * In a child that will act for the server: drop to its account, keep no
+ * descriptor but 0-2 (the postmaster lives on and would hold the caller's
+ * pipes open), default signals, no PG* variables (PGPORT would move the
+ * socket), and a working directory the account can enter.
+ */
+static int child_prepare(const struct runas *ra)
+{
+	sigset_t none;
+	size_t n = 0;
+
+	if (become(ra) != 0)
+		return -1;
+	close_range(3, ~0U, 0);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	while (environ && environ[n]) {
+		if (!strncmp(environ[n], "PG", 2)) {
+			char name[256];
+			size_t len = strcspn(environ[n], "=");
+
+			snprintf(name, sizeof(name), "%.*s", (int)len, environ[n]);
+			unsetenv(name);
+			continue;
+		}
+		n++;
+	}
+	return chdir("/");
+}
+
+static int wait_child(pid_t pid)
+{
+	int status;
+
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 /*
  * Run argv as the server user with output appended to log_path. Returns
  * the exit status, or -1 if it could not be run or was killed.
@@ -244,16 +317,15 @@ static int become(const struct runas *ra)
 static int run_as(const struct runas *ra, char *const argv[], const char *log_path)
 {
 	pid_t pid = fork();
-	int status;
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
 		int fd;
 
-		if (become(ra) != 0)
+		if (child_prepare(ra) != 0)
 			_exit(126);
-		fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+		fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
 		if (fd >= 0) {
 			dup2(fd, STDOUT_FILENO);
 			dup2(fd, STDERR_FILENO);
@@ -261,35 +333,42 @@ static int run_as(const struct runas *ra, char *const argv[], const char *log_pa
 		fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 		if (fd >= 0)
 			dup2(fd, STDIN_FILENO);
-		/* Run from a directory the server user can enter. */
-		if (chdir("/") != 0)
-			_exit(126);
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return wait_child(pid);
 }
 
-/* Can the server user enter dir? Checked as that user, in a child. */
-static int can_enter(const struct runas *ra, const char *dir)
+/*
+ * Run fn(arg) as the server user. Everything under pg/ is done this way
+ * when we are root, so that links the account plants there are followed
+ * with its rights, never root's. Returns fn's result (0 or 1), or -1.
+ */
+static int run_fn_as(const struct runas *ra, int (*fn)(const void *arg), const void *arg)
 {
 	pid_t pid;
-	int status;
 
 	if (!ra->switch_user)
-		return access(dir, X_OK | W_OK) == 0;
+		return fn(arg) == 0 ? 0 : 1;
 	pid = fork();
 	if (pid < 0)
-		return 0;
+		return -1;
 	if (pid == 0)
-		_exit(become(ra) == 0 && access(dir, X_OK) == 0 ? 0 : 1);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 0;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+		_exit(child_prepare(ra) == 0 && fn(arg) == 0 ? 0 : 1);
+	return wait_child(pid);
+}
+
+static int enter_check(const void *arg)
+{
+	return access(arg, X_OK) == 0 ? 0 : -1;
+}
+
+/* Can the server user enter dir? */
+static int can_enter(const struct runas *ra, const char *dir)
+{
+	if (!ra->switch_user)
+		return access(dir, X_OK | W_OK) == 0;
+	return run_fn_as(ra, enter_check, dir) == 0;
 }
 
 static int mkdir_p(const char *path, mode_t mode, struct xl_err *err)
@@ -327,21 +406,44 @@ static int mkdir_p(const char *path, mode_t mode, struct xl_err *err)
 	return ret;
 }
 
-/* A directory owned by the server user, mode 0700. */
-static int make_private_dir(const struct runas *ra, const char *path, struct xl_err *err)
+/*
+ * pg/: a directory owned by the server user, mode 0700. It is made by us
+ * (root, maybe) in XLCFI_HOME, which only we can write, and opened without
+ * following links before it is handed over.
+ */
+static int make_pg_dir(const struct runas *ra, const char *path, struct xl_err *err)
 {
-	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
-		int e = errno;
+	int fd, e;
 
+	if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+		e = errno;
 		return xl_err_set(err, e == EACCES || e == EPERM || e == EROFS ? XL_EPERM : XL_ECANTCREAT,
 				  "cannot create '%s': %s", path, strerror(e));
 	}
-	if (ra->switch_user && chown(path, ra->uid, ra->gid) != 0)
-		return xl_err_set(err, XL_EPERM, "cannot give '%s' to '%s': %s", path, ra->name,
-				  strerror(errno));
-	if (chmod(path, 0700) != 0)
-		return xl_err_set(err, XL_EPERM, "cannot chmod '%s': %s", path, strerror(errno));
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return xl_err_set(err, XL_ECANTCREAT, "cannot use '%s': %s", path, strerror(errno));
+	if ((ra->switch_user && fchown(fd, ra->uid, ra->gid) != 0) || fchmod(fd, 0700) != 0) {
+		e = errno;
+		close(fd);
+		return xl_err_set(err, XL_EPERM, "cannot give '%s' to '%s': %s", path,
+				  ra->switch_user ? ra->name : "us", strerror(e));
+	}
+	close(fd);
 	return 0;
+}
+
+/* pg/run, made by the server user itself (run_fn_as). */
+static int make_run_dir(const void *arg)
+{
+	const char *path = arg;
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return -1;
+	if (lstat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+		return -1;
+	return chmod(path, 0700);
 }
 
 static int exists(const char *path)
@@ -351,22 +453,28 @@ static int exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static int remove_tree(const char *path)
+static int remove_tree(const struct runas *ra, const char *path, const char *log_path)
 {
 	char *argv[] = { (char *)"/bin/rm", (char *)"-rf", (char *)"--", (char *)path, NULL };
-	pid_t pid = fork();
-	int status;
 
-	if (pid < 0)
+	return run_as(ra, argv, log_path) == 0 ? 0 : -1;
+}
+
+struct conf_append {
+	const char *path;
+	const struct xl_buf *text;
+};
+
+static int append_conf(const void *arg)
+{
+	const struct conf_append *ca = arg;
+	int fd = open(ca->path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC);
+	int ok;
+
+	if (fd < 0)
 		return -1;
-	if (pid == 0) {
-		execv(argv[0], argv);
-		_exit(127);
-	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -1;
-	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+	ok = write(fd, ca->text->buf, ca->text->len) == (ssize_t)ca->text->len;
+	return close(fd) == 0 && ok ? 0 : -1;
 }
 
 static int init_cluster(const struct runas *ra, const char *bindir, struct paths *p,
@@ -375,10 +483,9 @@ static int init_cluster(const struct runas *ra, const char *bindir, struct paths
 	struct xl_buf initdb = XL_BUF_INIT, conf = XL_BUF_INIT, confpath = XL_BUF_INIT;
 	char *argv[16];
 	int n = 0, ret = -1, rc;
-	FILE *fp;
 
 	/* A leftover from a crashed initdb is ours to discard. */
-	if (exists(p->tmpdata.buf) && remove_tree(p->tmpdata.buf) != 0) {
+	if (exists(p->tmpdata.buf) && remove_tree(ra, p->tmpdata.buf, p->setup_log.buf) != 0) {
 		ret = xl_err_set(err, XL_ECANTCREAT, "cannot remove the unfinished cluster '%s'", p->tmpdata.buf);
 		goto out;
 	}
@@ -409,14 +516,17 @@ static int init_cluster(const struct runas *ra, const char *bindir, struct paths
 			xl_buf_addch(&conf, '\'');
 		xl_buf_addch(&conf, *c);
 	}
-	xl_buf_adds(&conf, "'\nunix_socket_permissions = 0700\nmax_connections = 50\n");
+	xl_buf_adds(&conf, "'\nunix_socket_permissions = 0700\nport = " XL_CLUSTER_PORT "\nmax_connections = 50\n");
 	if (fast)
 		xl_buf_adds(&conf, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
 	xl_buf_addf(&confpath, "%s/postgresql.conf", p->tmpdata.buf);
-	fp = fopen(confpath.buf, "ae");
-	if (!fp || fwrite(conf.buf, 1, conf.len, fp) != conf.len || fclose(fp) != 0) {
-		ret = xl_err_set(err, XL_EIO, "cannot write '%s': %s", confpath.buf, strerror(errno));
-		goto out;
+	{
+		struct conf_append ca = { confpath.buf, &conf };
+
+		if (run_fn_as(ra, append_conf, &ca) != 0) {
+			ret = xl_err_set(err, XL_EIO, "cannot write '%s'", confpath.buf);
+			goto out;
+		}
 	}
 	if (rename(p->tmpdata.buf, p->data.buf) != 0) {
 		ret = xl_err_set(err, XL_EIO, "cannot rename '%s' to '%s': %s", p->tmpdata.buf,
@@ -480,13 +590,42 @@ out:
 	return ret;
 }
 
+/*
+ * Serialise up, down and reset on one home: a second db up must not take
+ * a running initdb's directory for a crashed one's leftovers. Returns the
+ * lock's descriptor (close it to unlock) or a negative error.
+ */
+static int lock_home(const char *home, struct xl_err *err)
+{
+	struct xl_buf path = XL_BUF_INIT;
+	int fd;
+
+	xl_buf_addf(&path, "%s/.lock", home);
+	fd = open(path.buf, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		int e = errno;
+
+		xl_err_set(err, e == EACCES || e == EPERM || e == EROFS ? XL_EPERM : XL_ECANTCREAT,
+			   "cannot create '%s': %s", path.buf, strerror(e));
+		xl_buf_release(&path);
+		return -err->code;
+	}
+	xl_buf_release(&path);
+	while (flock(fd, LOCK_EX) != 0)
+		if (errno != EINTR) {
+			close(fd);
+			return xl_err_set(err, XL_EIO, "cannot lock '%s': %s", home, strerror(errno));
+		}
+	return fd;
+}
+
 int xl_cluster_up(const char *home, int fast, int *already, struct xl_err *err)
 {
 	struct xl_buf bindir = XL_BUF_INIT;
 	struct paths p;
 	struct runas ra;
 	struct sockaddr_un sun;
-	int ret, rc;
+	int ret, rc, lockfd = -1;
 
 	*already = 0;
 	paths_init(&p, home);
@@ -506,20 +645,33 @@ int xl_cluster_up(const char *home, int fast, int *already, struct xl_err *err)
 	ret = find_bindir(&bindir, err);
 	if (ret < 0)
 		goto out;
+	if (strpbrk(home, ",\"'\\")) {
+		ret = xl_err_set(err, XL_ECONFIG,
+				 "XLCFI_HOME '%s' contains one of , \" ' \\ which PostgreSQL cannot take in a socket path",
+				 home);
+		goto out;
+	}
 	ret = mkdir_p(home, ra.switch_user ? 0755 : 0700, err);
 	if (ret < 0)
 		goto out;
+	lockfd = lock_home(home, err);
+	if (lockfd < 0) {
+		ret = lockfd;
+		goto out;
+	}
 	if (!can_enter(&ra, home)) {
 		ret = xl_err_set(err, XL_EPERM,
 				 "the '%s' account cannot enter '%s'; choose an XLCFI_HOME it can reach "
 				 "(root's default is /var/lib/xlcfi)", ra.name, home);
 		goto out;
 	}
-	ret = make_private_dir(&ra, p.pg.buf, err);
-	if (ret == 0)
-		ret = make_private_dir(&ra, p.run.buf, err);
+	ret = make_pg_dir(&ra, p.pg.buf, err);
 	if (ret < 0)
 		goto out;
+	if (run_fn_as(&ra, make_run_dir, p.run.buf) != 0) {
+		ret = xl_err_set(err, XL_ECANTCREAT, "cannot create '%s'", p.run.buf);
+		goto out;
+	}
 	if (!exists(p.data.buf)) {
 		ret = init_cluster(&ra, bindir.buf, &p, fast, err);
 		if (ret < 0)
@@ -538,6 +690,8 @@ int xl_cluster_up(const char *home, int fast, int *already, struct xl_err *err)
 	}
 	ret = ensure_database(home, err);
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	xl_buf_release(&bindir);
 	paths_release(&p);
 	return ret;
@@ -548,7 +702,7 @@ int xl_cluster_down(const char *home, int *was_running, struct xl_err *err)
 	struct xl_buf bindir = XL_BUF_INIT;
 	struct paths p;
 	struct runas ra;
-	int ret, rc;
+	int ret, rc, lockfd = -1;
 
 	*was_running = 0;
 	paths_init(&p, home);
@@ -561,6 +715,11 @@ int xl_cluster_down(const char *home, int *was_running, struct xl_err *err)
 		ret = find_bindir(&bindir, err);
 	if (ret < 0)
 		goto out;
+	lockfd = lock_home(home, err);
+	if (lockfd < 0) {
+		ret = lockfd;
+		goto out;
+	}
 	if (pg_ctl(&ra, bindir.buf, &p, "status") != 0)
 		goto out;
 	*was_running = 1;
@@ -569,6 +728,8 @@ int xl_cluster_down(const char *home, int *was_running, struct xl_err *err)
 		ret = xl_err_set(err, XL_EFAIL, "cannot stop the private database (pg_ctl status %d); see '%s'",
 				 rc, p.setup_log.buf);
 out:
+	if (lockfd >= 0)
+		close(lockfd);
 	xl_buf_release(&bindir);
 	paths_release(&p);
 	return ret;
@@ -578,8 +739,12 @@ int xl_cluster_reset(const char *home, struct xl_err *err)
 {
 	char *dsn = dsn_for(home, "postgres");
 	struct xl_db *db = NULL;
-	int ret = xl_cluster_check_running(home, err);
+	int lockfd = -1, ret = xl_cluster_check_running(home, err);
 
+	if (ret == 0) {
+		lockfd = lock_home(home, err);
+		ret = lockfd < 0 ? lockfd : 0;
+	}
 	if (ret == 0)
 		ret = xl_db_connect(&db, dsn, err);
 	if (ret == 0)
@@ -587,6 +752,8 @@ int xl_cluster_reset(const char *home, struct xl_err *err)
 				 0, NULL, NULL, err);
 	if (ret == 0)
 		ret = xl_db_exec(db, "CREATE DATABASE " XL_CLUSTER_DBNAME, 0, NULL, NULL, err);
+	if (lockfd >= 0)
+		close(lockfd);
 	xl_db_close(db);
 	free(dsn);
 	return ret;

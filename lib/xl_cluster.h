@@ -13,7 +13,9 @@
  *   pg/server.log  the server's log
  *   pg/setup.log   output of initdb and pg_ctl
  * Local connections are trusted, so the socket directory's mode (0700) is
- * what keeps other users out. PostgreSQL refuses to run as root: when root
+ * what keeps other users out. up, down and reset hold a lock on
+ * XLCFI_HOME/.lock, so concurrent runs wait for each other. The server
+ * never sees the caller's PG* variables. PostgreSQL refuses to run as root: when root
  * runs these functions the server runs as the 'postgres' account, which
  * must be able to enter XLCFI_HOME.
  *
@@ -23,6 +25,8 @@
 
 #define XL_CLUSTER_DBNAME "xlcfi"
 #define XL_CLUSTER_USER "xlcfi"
+/* Only names the socket (.s.PGSQL.5432): no TCP port is opened. */
+#define XL_CLUSTER_PORT "5432"
 
 /*
  * The home directory, as above. *home is yours to free(). -XL_ECONFIG if
@@ -50,6 +54,8 @@ int xl_cluster_check_running(const char *home, struct xl_err *err);
  * when the home cannot be created, -XL_ECONFIG when the server binaries or
  * the postgres account are missing or the path is too long for a socket,
  * -XL_EUNAVAIL when the server does not start (the message names the log).
+ * A home whose path holds ',', '"', '\'' or '\\' is refused (-XL_ECONFIG):
+ * PostgreSQL's socket directory list cannot carry them.
  * fast != 0 turns off fsync, for throwaway test clusters.
  */
 int xl_cluster_up(const char *home, int fast, int *already, struct xl_err *err);

@@ -1,5 +1,6 @@
 #include "xl_db.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -22,8 +23,8 @@ struct xl_db {
 };
 
 static const char *const pg_env_vars[] = {
-	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE",
-	"PGSERVICEFILE", "PGPASSFILE", NULL
+	/* Variables that choose a server; PGPASSFILE and the like only help reach one. */
+	"PGHOST", "PGHOSTADDR", "PGPORT", "PGDATABASE", "PGUSER", "PGSERVICE", NULL
 };
 
 const char *xl_db_source_name(enum xl_db_source source)
@@ -37,23 +38,38 @@ const char *xl_db_source_name(enum xl_db_source source)
 	return "?";
 }
 
+/*
+ * Rebuild the string from libpq's own parse, so the password is found
+ * however it was written (percent-encoded in a URI, quoted, repeated).
+ */
 char *xl_db_mask_dsn(const char *dsn)
 {
 	PQconninfoOption *opts = PQconninfoParse(dsn, NULL);
 	struct xl_buf out = XL_BUF_INIT;
-	const char *pw = NULL, *at;
 
-	if (opts) {
-		for (PQconninfoOption *o = opts; o->keyword; o++)
-			if (!strcmp(o->keyword, "password") && o->val && *o->val)
-				pw = o->val;
-	}
-	if (pw && (at = strstr(dsn, pw)) != NULL) {
-		xl_buf_add(&out, dsn, (size_t)(at - dsn));
-		xl_buf_adds(&out, "***");
-		xl_buf_adds(&out, at + strlen(pw));
-	} else {
-		xl_buf_adds(&out, dsn);
+	if (!opts)
+		return xl_xstrdup(strstr(dsn, "://") || strstr(dsn, "password") ? "(unparsable connection string)" : dsn);
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (out.len)
+			xl_buf_addch(&out, ' ');
+		xl_buf_addf(&out, "%s=", o->keyword);
+		if (!strcmp(o->keyword, "password")) {
+			xl_buf_adds(&out, "***");
+			continue;
+		}
+		if (strpbrk(o->val, " '\\") || !*o->val) {
+			xl_buf_addch(&out, '\'');
+			for (const char *c = o->val; *c; c++) {
+				if (*c == '\'' || *c == '\\')
+					xl_buf_addch(&out, '\\');
+				xl_buf_addch(&out, *c);
+			}
+			xl_buf_addch(&out, '\'');
+		} else {
+			xl_buf_adds(&out, o->val);
+		}
 	}
 	PQconninfoFree(opts);
 	return xl_buf_detach(&out, NULL);
@@ -323,12 +339,34 @@ static void backoff(struct xl_db *db, int attempt)
 	nanosleep(&ts, NULL);
 }
 
+/* COMMIT, and make sure it was one: in a failed transaction the server answers ROLLBACK. */
+static int commit(struct xl_db *db, struct xl_err *err)
+{
+	PGresult *r = PQexec(db->conn, "COMMIT");
+	int ret = 0;
+
+	if (!r || !result_ok(r))
+		ret = result_error(db, r, err);
+	else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+		ret = xl_err_set(err, XL_EDB, "database: the transaction was rolled back, not committed");
+	PQclear(r);
+	return ret;
+}
+
 int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
 		      xl_db_tx_fn *fn, void *arg, struct xl_err *err)
 {
-	char begin[96];
-	int ret = 0;
+	static const char *const levels[] = {
+		"SERIALIZABLE", "REPEATABLE READ", "READ COMMITTED", "READ UNCOMMITTED", NULL
+	};
+	char begin[96], last[XL_ERR_MSGMAX] = "serialization failure";
+	int ret = 0, known = isolation == NULL;
 
+	for (int i = 0; levels[i] && !known; i++)
+		known = !strcmp(isolation, levels[i]);
+	assert(known);
+	if (!known)
+		return xl_err_set(err, XL_EINVAL, "unknown isolation level '%s'", isolation);
 	if (max_attempts < 1)
 		max_attempts = 1;
 	snprintf(begin, sizeof(begin), "BEGIN%s%s", isolation ? " ISOLATION LEVEL " : "",
@@ -338,8 +376,12 @@ int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
 		if (ret < 0)
 			return ret;
 		ret = fn(db, arg, err);
+		/* A statement failed and fn let it pass: COMMIT would quietly roll back. */
+		if (ret == 0 && PQtransactionStatus(db->conn) == PQTRANS_INERROR)
+			ret = xl_err_set(err, XL_EDB, "database: a statement in the transaction failed; "
+					 "nothing was committed");
 		if (ret == 0)
-			ret = xl_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+			ret = commit(db, err);
 		if (ret == 0)
 			return 0;
 		if (PQtransactionStatus(db->conn) != PQTRANS_IDLE) {
@@ -349,11 +391,12 @@ int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
 		}
 		if (!xl_db_err_retryable(err))
 			return ret;
+		snprintf(last, sizeof(last), "%s", err->msg);
 		if (attempt < max_attempts)
 			backoff(db, attempt);
 	}
 	return xl_err_set(err, XL_ERETRY, "transaction gave up after %d attempts: %s",
-			  max_attempts, err ? err->msg : "serialization failure");
+			  max_attempts, last);
 }
 
 int xl_db_copy_in_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
@@ -476,12 +519,44 @@ int xl_db_pipeline_send(struct xl_db *db, const char *sql, int nparams,
 	return 0;
 }
 
+void xl_db_pipeline_abort(struct xl_db *db)
+{
+	PGresult *r;
+	int guard = 0;
+
+	if (PQpipelineStatus(db->conn) == PQ_PIPELINE_OFF)
+		return;
+	if (PQpipelineSync(db->conn) == 1) {
+		/* Read up to the sync; a NULL only ends one statement's results. */
+		while (guard < 1000000) {
+			r = PQgetResult(db->conn);
+			if (!r) {
+				if (PQstatus(db->conn) == CONNECTION_BAD)
+					break;
+				guard++;
+				continue;
+			}
+			guard = 0;
+			if (PQresultStatus(r) == PGRES_PIPELINE_SYNC) {
+				PQclear(r);
+				break;
+			}
+			PQclear(r);
+		}
+	}
+	PQexitPipelineMode(db->conn);
+	db->pipeline_sent = 0;
+}
+
 int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err)
 {
 	int ok = 0, ret = 0;
 
-	if (PQpipelineSync(db->conn) != 1)
-		return result_error(db, NULL, err);
+	if (PQpipelineSync(db->conn) != 1) {
+		ret = result_error(db, NULL, err);
+		xl_db_pipeline_abort(db);
+		return ret;
+	}
 	for (int i = 0; i < db->pipeline_sent; i++) {
 		PGresult *r = PQgetResult(db->conn);
 
@@ -539,7 +614,7 @@ int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err)
 int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **payload,
 		      struct xl_err *err)
 {
-	int64_t deadline = timeout_ms < 0 ? -1 : xl_time_now() + (int64_t)timeout_ms * 1000;
+	int64_t deadline = timeout_ms < 0 ? -1 : xl_time_mono() + (int64_t)timeout_ms * 1000;
 
 	for (;;) {
 		PGnotify *n;
@@ -559,7 +634,7 @@ int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **p
 			return 1;
 		}
 		if (deadline >= 0) {
-			int64_t left = deadline - xl_time_now();
+			int64_t left = deadline - xl_time_mono();
 
 			if (left <= 0)
 				return 0;

@@ -91,8 +91,10 @@ int xl_db_query_value(struct xl_db *db, const char *sql, int nparams,
  * any step fails with a serialization failure or deadlock (SQLSTATE 40001,
  * 40P01), roll back and run it again, at most max_attempts times in all,
  * with a short randomised back-off; then -XL_ERETRY. fn returns 0 or a
- * negative XL_E* code; any failure rolls back and is returned as is. fn
- * must not commit, and must be safe to run again.
+ * negative XL_E* code; any failure rolls back and is returned as is, and
+ * so does a statement that failed while fn returned 0. fn must not commit,
+ * and must be safe to run again. isolation must be one of SQL's four
+ * levels (anything else is a programming error).
  */
 typedef int xl_db_tx_fn(struct xl_db *db, void *arg, struct xl_err *err);
 int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
@@ -137,6 +139,13 @@ int xl_db_pipeline_begin(struct xl_db *db, struct xl_err *err);
 int xl_db_pipeline_send(struct xl_db *db, const char *sql, int nparams,
 			const char *const *params, struct xl_err *err);
 int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err);
+
+/*
+ * Leave pipeline mode after a failed _send, dropping whatever was queued,
+ * so the connection can be used again. Cannot fail (a broken connection
+ * stays broken).
+ */
+void xl_db_pipeline_abort(struct xl_db *db);
 
 /*
  * LISTEN on a channel (any name; it is quoted as an identifier), then wait

@@ -45,6 +45,13 @@ static int utf8_seq(const unsigned char *s, size_t n)
 	return len;
 }
 
+size_t xl_enc_utf8_char(const char *s, size_t n)
+{
+	int len = utf8_seq((const unsigned char *)s, n);
+
+	return len > 0 ? (size_t)len : 0;
+}
+
 size_t xl_enc_utf8_valid_prefix(const char *s, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)s;

@@ -18,6 +18,12 @@
  */
 size_t xl_enc_utf8_valid_prefix(const char *s, size_t n);
 
+/*
+ * Length of the one valid UTF-8 sequence at the start of s (n > 0 bytes):
+ * 1 to 4, or 0 when it is invalid or cut off.
+ */
+size_t xl_enc_utf8_char(const char *s, size_t n);
+
 /* 1 if all of s is valid UTF-8, else 0. */
 int xl_enc_is_utf8(const char *s, size_t n);
 

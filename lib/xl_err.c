@@ -100,3 +100,21 @@ int xl_err_exit_status(int code)
 	default:           return XL_EXIT_INTERNAL;
 	}
 }
+
+int xl_err_status(const struct xl_err *err)
+{
+	const char *st = err->sqlstate;
+
+	if (err->code != XL_EDB || !st[0])
+		return xl_err_exit_status(err->code);
+	if (!strncmp(st, "40", 2) || !strcmp(st, "55P03") || !strcmp(st, "57014") ||
+	    !strncmp(st, "53", 2))
+		return XL_EXIT_TEMPFAIL;
+	if (!strncmp(st, "28", 2) || !strcmp(st, "42501"))
+		return XL_EXIT_NOPERM;
+	if (!strncmp(st, "22", 2) || !strncmp(st, "23", 2))
+		return XL_EXIT_DATAERR;
+	if (!strcmp(st, "3D000"))
+		return XL_EXIT_CONFIG;
+	return XL_EXIT_INTERNAL;
+}

@@ -67,4 +67,12 @@ void xl_err_clear(struct xl_err *err);
  */
 int xl_err_exit_status(int code);
 
+/*
+ * The exit status for an error, looking into the SQLSTATE of a database
+ * error: serialization failures, deadlocks, lock and statement timeouts
+ * and exhausted resources 75; authorization 77; bad data (classes 22, 23)
+ * 65; a missing database 78; anything else from the database 1.
+ */
+int xl_err_status(const struct xl_err *err);
+
 #endif

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "xl_alloc.h"
+#include "xl_enc.h"
 #include "xl_lines.h"
 #include "xl_num.h"
 #include "xl_banned.h"
@@ -240,6 +241,32 @@ int xl_jsonl_dump(struct xl_buf *out, const json_t *v)
 }
 
 #define WRITER_BATCH ((size_t)64 << 10)
+
+json_t *xl_json_string_lossy(const char *s, size_t n)
+{
+	struct xl_buf b = XL_BUF_INIT;
+	json_t *v;
+
+	for (size_t i = 0; i < n;) {
+		size_t len = xl_enc_utf8_char(s + i, n - i);
+
+		if (len) {
+			xl_buf_add(&b, s + i, len);
+			i += len;
+		} else {
+			xl_buf_add(&b, "\xEF\xBF\xBD", 3);
+			i++;
+		}
+	}
+	v = json_stringn(b.buf, b.len);
+	xl_buf_release(&b);
+	return v ? v : json_string("");
+}
+
+json_t *xl_json_str(const char *s)
+{
+	return xl_json_string_lossy(s, strlen(s));
+}
 
 void xl_jsonl_writer_init(struct xl_jsonl_writer *w, FILE *fp, const char *name)
 {

@@ -86,6 +86,16 @@ void xl_jsonl_close(struct xl_jsonl_reader *r);
 int xl_jsonl_dump(struct xl_buf *out, const json_t *v);
 
 /*
+ * Copy s (n bytes) into a new JSON string, replacing each invalid UTF-8
+ * sequence with U+FFFD, for text that must go into a record whatever it
+ * holds (a raw line, a file name). Returns a new reference. Cannot fail.
+ */
+json_t *xl_json_string_lossy(const char *s, size_t n);
+
+/* xl_json_string_lossy of a C string. */
+json_t *xl_json_str(const char *s);
+
+/*
  * A record writer on a stdio stream. Records are collected and written in
  * 64 KiB batches (one record at a time when the stream is a terminal). It
  * checks every write and the final fclose(), so a full disk is reported as

@@ -1,5 +1,6 @@
 #include "xl_log.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -101,14 +102,13 @@ static void write_json_line(int level, json_t *fields, const char *msg)
 	struct xl_buf line = XL_BUF_INIT;
 	char ts[XL_TIME_BUFSZ];
 	json_t *rec = json_object();
-	json_t *m = json_string(msg);
 
 	xl_time_format(ts, sizeof(ts), xl_time_now(), 0, 3);
 	json_object_set_new(rec, "ts", json_string(ts));
 	json_object_set_new(rec, "level", json_string(level_names[level]));
-	json_object_set_new(rec, "prog", json_string(prog));
+	json_object_set_new(rec, "prog", xl_json_str(prog));
 	/* A message with invalid UTF-8 (a file name, say) still gets logged. */
-	json_object_set_new(rec, "msg", m ? m : json_string("(message is not valid UTF-8)"));
+	json_object_set_new(rec, "msg", xl_json_str(msg));
 	if (fields)
 		json_object_update_missing(rec, fields);
 	if (xl_jsonl_dump(&line, rec) == 0) {
@@ -147,20 +147,25 @@ void xl_log_msg(int level, json_t *fields, const char *fmt, ...)
 void xl_log_at(const char *file, uint64_t line, const char *fmt, ...)
 {
 	char msg[4096];
+	json_t *fields;
 	va_list ap;
 
-	if (log_level < XL_LOG_ERROR)
-		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	xl_log_msg(XL_LOG_ERROR, json_pack("{sssI}", "file", file, "line", (json_int_t)line),
-		   "%s:%llu: %s", file, (unsigned long long)line, msg);
+	fields = json_object();
+	json_object_set_new(fields, "file", xl_json_str(file));
+	json_object_set_new(fields, "line", json_integer((json_int_t)line));
+	xl_log_msg(XL_LOG_ERROR, fields, "%s:%llu: %s", file, (unsigned long long)line, msg);
 }
 
 void xl_exit(int status)
 {
-	fflush(stdout);
+	/* Help and version text count as output: a full disk is an I/O error. */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && status == XL_EXIT_OK) {
+		fprintf(stderr, "%s: cannot write to '<stdout>': %s\n", prog, strerror(errno));
+		status = XL_EXIT_IOERR;
+	}
 	exit(status);
 }
 
@@ -176,7 +181,7 @@ void xl_die(int status, const char *fmt, ...)
 
 void xl_die_err(const struct xl_err *err)
 {
-	xl_die(xl_err_exit_status(err->code), "%s", err->msg[0] ? err->msg : "unknown error");
+	xl_die(xl_err_status(err), "%s", err->msg[0] ? err->msg : "unknown error");
 }
 
 void xl_die_usage(const char *fmt, ...)

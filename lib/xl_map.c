@@ -12,6 +12,8 @@
 #define BATCH_LINES 512
 #define BATCH_BYTES ((size_t)256 << 10)
 #define MAX_THREADS 8
+/* Input text in flight across all batches; past it the reader waits for the writer. */
+#define INFLIGHT_BYTES ((size_t)32 << 20)
 
 enum batch_state { FREE, FILLED, WORKING, DONE };
 
@@ -23,6 +25,7 @@ struct line {
 	int code;             /* 0, or a negative XL_E* for a problem */
 	char *msg;
 	size_t out_end;       /* the batch's output up to and including this line */
+	unsigned char parsed, written, dropped;
 };
 
 struct batch {
@@ -30,7 +33,6 @@ struct batch {
 	struct line *lines;
 	size_t n, alloc;
 	struct xl_buf in, out;
-	uint64_t read, written, dropped;
 };
 
 struct pool {
@@ -58,8 +60,10 @@ static void process(const struct xl_map *m, struct batch *bt)
 		}
 		r = xl_jsonl_parse(bt->in.buf + l->off, l->len, &rec, &err);
 		if (r == 0) {
-			bt->read++;
+			l->parsed = 1;
 			r = m->fn ? m->fn(rec, m->arg, &err) : XL_MAP_KEEP;
+			if (r > XL_MAP_DROP)
+				r = xl_err_set(&err, XL_EINVAL, "filter returned an unknown result %d", r);
 		}
 		if (r == XL_MAP_KEEP) {
 			mark = bt->out.len;
@@ -69,13 +73,14 @@ static void process(const struct xl_map *m, struct batch *bt)
 				xl_err_set(&err, XL_EINVAL, "cannot serialise record: a number is NaN or infinite");
 			} else {
 				xl_buf_addch(&bt->out, '\n');
-				bt->written++;
+				l->written = 1;
 			}
 		} else if (r == XL_MAP_DROP) {
-			bt->dropped++;
+			l->dropped = 1;
 		}
 		if (r < 0) {
-			l->code = err.code ? -err.code : -XL_EINVAL;
+			/* Whatever fn said, it is about this one record. */
+			l->code = -XL_EINVAL;
 			l->msg = xl_xstrdup(err.msg[0] ? err.msg : "record rejected");
 		}
 		l->out_end = bt->out.len;
@@ -150,7 +155,6 @@ static void clear(struct batch *bt)
 	for (size_t i = 0; i < bt->n; i++)
 		free(bt->lines[i].msg);
 	bt->n = 0;
-	bt->read = bt->written = bt->dropped = 0;
 	xl_buf_reset(&bt->in);
 	xl_buf_reset(&bt->out);
 	bt->state = FREE;
@@ -167,12 +171,12 @@ static int emit(const struct xl_map *m, struct batch *bt, struct xl_jsonl_writer
 	size_t written = 0;
 	int r;
 
-	st->read += bt->read;
-	st->written += bt->written;
-	st->dropped += bt->dropped;
 	for (size_t i = 0; i < bt->n; i++) {
 		const struct line *l = &bt->lines[i];
 
+		st->read += l->parsed;
+		st->written += l->written;
+		st->dropped += l->dropped;
 		if (!l->code)
 			continue;
 		st->problems++;
@@ -189,6 +193,16 @@ static int emit(const struct xl_map *m, struct batch *bt, struct xl_jsonl_writer
 			return r;
 	}
 	return xl_jsonl_write_text(out, bt->out.buf + written, bt->out.len - written, err);
+}
+
+/* Bytes of input held by the batches read but not yet written. */
+static size_t inflight(const struct pool *p, uint64_t next_write)
+{
+	size_t sum = 0;
+
+	for (uint64_t i = next_write; i < p->next_fill; i++)
+		sum += p->b[i % p->nb].in.len;
+	return sum;
 }
 
 static int thread_count(const struct xl_map *m)
@@ -227,7 +241,7 @@ int xl_map_run(const struct xl_map *m, struct xl_jsonl_reader *in,
 	for (;;) {
 		struct batch *bt;
 
-		while (!eof && p.next_fill - next_write < p.nb) {
+		while (!eof && p.next_fill - next_write < p.nb && inflight(&p, next_write) < INFLIGHT_BYTES) {
 			bt = &p.b[p.next_fill % p.nb];
 			eof = fill(bt, in);
 			if (bt->n == 0)

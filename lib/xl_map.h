@@ -12,7 +12,8 @@
  * A record filter that uses every core: the calling thread reads lines and
  * writes results; worker threads parse each line, pass the record to fn
  * and serialise what fn keeps. Output keeps the input order. Memory stays
- * bounded (a few batches of at most 512 lines or 256 KiB per thread).
+ * bounded: batches of at most 512 lines or 256 KiB (plus one line), and at
+ * most 32 MiB of input text (plus one line) in flight, with its output.
  *
  * fn runs on worker threads, several at once: it may change the record it
  * is given but must not touch shared state without its own locking. It
@@ -29,7 +30,7 @@ typedef int xl_map_fn(json_t *rec, void *arg, struct xl_err *err);
 /*
  * A problem with one input line or file, reported on the calling thread
  * in input order: code is -XL_EINVAL (not a JSON object, or fn rejected
- * it), -XL_ETOOBIG (line over the limit), -XL_ENOINPUT (file cannot be
+ * it, whatever code fn gave), -XL_ETOOBIG (line over the limit), -XL_ENOINPUT (file cannot be
  * opened) or -XL_EIO (read error). raw is the line's text, or NULL.
  * Return 0 to go on, or a negative value to stop the run.
  */

@@ -91,7 +91,7 @@ int xl_money_parse(const char *s, const char *currency, int64_t *minor, struct x
 	return 0;
 }
 
-int xl_money_from_json(const json_t *v, const char *currency, int64_t *minor, struct xl_err *err)
+int xl_money_from_json_major(const json_t *v, const char *currency, int64_t *minor, struct xl_err *err)
 {
 	char num[XL_NUM_DBL_BUFSZ];
 	int exp = xl_money_exponent(currency);

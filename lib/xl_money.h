@@ -29,12 +29,14 @@ int xl_money_exponent(const char *currency);
 int xl_money_parse(const char *s, const char *currency, int64_t *minor, struct xl_err *err);
 
 /*
- * Convert a JSON amount: an integer is taken as a count of major units
- * (5 USD = 500), a string is parsed as above, and a real is accepted only
+ * Convert a JSON amount given in MAJOR units, as a price column of a
+ * spreadsheet is ("price": 12.5). Amounts already in minor units
+ * ("price_minor": 1250) are plain integers and need no conversion. Here an
+ * integer is a count of major units (5 USD = 500), a string is parsed as above, and a real is accepted only
  * when its shortest decimal form has no more precision than the currency
  * has (12.5 USD yes, 0.001 GBP no).
  */
-int xl_money_from_json(const json_t *v, const char *currency, int64_t *minor, struct xl_err *err);
+int xl_money_from_json_major(const json_t *v, const char *currency, int64_t *minor, struct xl_err *err);
 
 /*
  * Format minor units as a decimal string in major units ("12.50",

@@ -21,7 +21,7 @@ void xl_progress_init(struct xl_progress *p, FILE *out, const char *label, uint6
 	p->label = label;
 	p->total = total;
 	p->count = 0;
-	p->start_us = p->last_us = xl_time_now();
+	p->start_us = p->last_us = xl_time_mono();
 	p->drawn = 0;
 }
 
@@ -54,7 +54,7 @@ void xl_progress_add(struct xl_progress *p, uint64_t n)
 	p->count += n;
 	if (!p->out)
 		return;
-	now = xl_time_now();
+	now = xl_time_mono();
 	if (now - p->last_us < REDRAW_US)
 		return;
 	p->last_us = now;

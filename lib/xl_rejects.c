@@ -42,57 +42,6 @@ int xl_rejects_open(struct xl_rejects **out, const char *path, long max_errors,
 	return 0;
 }
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	size_t len;
-	uint32_t cp;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xC2 && s[0] <= 0xDF)
-		len = 2, cp = s[0] & 0x1F;
-	else if (s[0] >= 0xE0 && s[0] <= 0xEF)
-		len = 3, cp = s[0] & 0x0F;
-	else if (s[0] >= 0xF0 && s[0] <= 0xF4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3F);
-	}
-	if ((len == 3 && cp < 0x800) || (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)) ||
-	    (cp >= 0xD800 && cp <= 0xDFFF))
-		return 0;
-	return len;
-}
-
-json_t *xl_json_string_lossy(const char *s, size_t n)
-{
-	struct xl_buf b = XL_BUF_INIT;
-	const unsigned char *u = (const unsigned char *)s;
-	json_t *v;
-
-	for (size_t i = 0; i < n;) {
-		size_t len = utf8_seq(u + i, n - i);
-
-		if (len) {
-			xl_buf_add(&b, s + i, len);
-			i += len;
-		} else {
-			xl_buf_add(&b, "\xEF\xBF\xBD", 3);
-			i++;
-		}
-	}
-	v = json_stringn(b.buf, b.len);
-	xl_buf_release(&b);
-	return v ? v : json_string("");
-}
-
 int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 		   const char *error, const json_t *record, const char *raw,
 		   size_t rawlen, struct xl_err *err)

@@ -49,10 +49,4 @@ uint64_t xl_rejects_count(const struct xl_rejects *r);
 /* Close the file (checking the write) and free r. Accepts NULL. 0 or -XL_EIO. */
 int xl_rejects_close(struct xl_rejects *r, struct xl_err *err);
 
-/*
- * Copy s (n bytes) into a new JSON string, replacing each invalid UTF-8
- * sequence with U+FFFD. Returns a new reference. Cannot fail.
- */
-json_t *xl_json_string_lossy(const char *s, size_t n);
-
 #endif

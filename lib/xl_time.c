@@ -14,6 +14,14 @@ int64_t xl_time_now(void)
 	return (int64_t)ts.tv_sec * XL_TIME_US_PER_SEC + ts.tv_nsec / 1000;
 }
 
+int64_t xl_time_mono(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * XL_TIME_US_PER_SEC + ts.tv_nsec / 1000;
+}
+
 /* Howard Hinnant's days_from_civil / civil_from_days, valid for any int year. */
 int64_t xl_date_to_days(struct xl_date d)
 {
@@ -114,11 +122,13 @@ int xl_date_parse(const char *s, struct xl_date *d, struct xl_err *err)
 int xl_time_parse(const char *s, int64_t *us, struct xl_err *err)
 {
 	const char *p = s;
-	struct xl_date d;
+	struct xl_date d = { -1, -1, -1 };
 	int hh, mm, ss, off = 0;
 	int64_t frac = 0, t;
-	int ret = parse_date_part(&p, &d, s, err);
+	int leap = 0, ret = parse_date_part(&p, &d, s, err);
 
+	if (ret < 0 && d.year >= 0 && d.month >= 0 && d.day >= 0)
+		return xl_err_set(err, XL_EINVAL, "invalid timestamp '%s': no such day", s);
 	if (ret < 0)
 		return xl_err_set(err, XL_EINVAL, "invalid timestamp '%s': expected RFC 3339 like 2026-01-01T15:30:00Z", s);
 	if (*p != 'T' && *p != 't' && *p != ' ')
@@ -131,6 +141,10 @@ int xl_time_parse(const char *s, int64_t *us, struct xl_err *err)
 	if (mm < 0 || *p++ != ':')
 		goto bad_time;
 	ss = digits(&p, 2);
+	if (ss == 60 && hh == 23 && mm == 59) {
+		leap = 1;
+		ss = 59;
+	}
 	if (ss < 0 || hh > 23 || mm > 59 || ss > 59)
 		goto bad_time;
 	if (*p == '.') {
@@ -163,7 +177,7 @@ int xl_time_parse(const char *s, int64_t *us, struct xl_err *err)
 	if (*p)
 		return xl_err_set(err, XL_EINVAL, "invalid timestamp '%s': trailing characters", s);
 	t = xl_date_to_days(d) * 86400 + hh * 3600 + mm * 60 + ss - (int64_t)off * 60;
-	*us = t * XL_TIME_US_PER_SEC + frac;
+	*us = t * XL_TIME_US_PER_SEC + (leap ? XL_TIME_US_PER_SEC - 1 : frac);
 	return 0;
 bad_time:
 	return xl_err_set(err, XL_EINVAL, "invalid timestamp '%s': expected time HH:MM:SS[.frac]", s);

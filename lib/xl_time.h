@@ -35,10 +35,17 @@ struct xl_date {
 int64_t xl_time_now(void);
 
 /*
+ * Microseconds on a clock that never jumps (CLOCK_MONOTONIC), for timeouts
+ * and rates: only differences mean anything. Cannot fail.
+ */
+int64_t xl_time_mono(void);
+
+/*
  * Parse an RFC 3339 timestamp: "2026-01-01T15:30:00Z",
  * "2026-01-02T00:30:00.25+09:00"; 't' or a space may replace 'T' and 'z'
  * may replace 'Z'. A time zone offset is required. Fractions beyond
- * microseconds are truncated. Returns 0, or -XL_EINVAL with a message that
+ * microseconds are truncated. A leap second (23:59:60) is read as the
+ * last microsecond of that minute. Returns 0, or -XL_EINVAL with a message that
  * says which part is wrong.
  */
 int xl_time_parse(const char *s, int64_t *us, struct xl_err *err);

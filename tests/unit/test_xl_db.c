@@ -128,25 +128,40 @@ static void test_resolve_order(void **state)
 	setenv("XLCFI_HOME", "/srv/xl", 1);
 	assert_int_equal(xl_db_resolve(NULL, &dsn, &src, &err), 0);
 	assert_int_equal(src, XL_DB_FROM_PRIVATE);
-	assert_string_equal(dsn, "host='/srv/xl/pg/run' dbname=xlcfi user=xlcfi");
+	assert_string_equal(dsn, "host='/srv/xl/pg/run' port=5432 dbname=xlcfi user=xlcfi");
 	free(dsn);
 	unsetenv("XLCFI_HOME");
 }
 
+static void expect_masked(const char *dsn, const char *secret, const char *const *keep)
+{
+	char *m = xl_db_mask_dsn(dsn);
+
+	if (strstr(m, secret))
+		fail_msg("'%s' shows the password as '%s'", dsn, m);
+	for (; *keep; keep++)
+		if (!strstr(m, *keep))
+			fail_msg("'%s' lost '%s': '%s'", dsn, *keep, m);
+	free(m);
+}
+
 static void test_mask(void **state)
 {
-	char *m;
+	static const char *const kv[] = { "host=h", "password=***", "dbname=d", NULL };
+	static const char *const uri[] = { "user=u", "host=h", "dbname=d", "password=***", NULL };
+	static const char *const early[] = { "host=127.0.0.1", "port=1", "password=***", NULL };
+	static const char *const quoted[] = { "password=***", "dbname='my db'", NULL };
+	static const char *const none[] = { "host=h", NULL };
 
 	(void)state;
-	m = xl_db_mask_dsn("host=h password=hunter2 dbname=d");
-	assert_string_equal(m, "host=h password=*** dbname=d");
-	free(m);
-	m = xl_db_mask_dsn("postgresql://u:hunter2@h/d");
-	assert_string_equal(m, "postgresql://u:***@h/d");
-	free(m);
-	m = xl_db_mask_dsn("host=h");
-	assert_string_equal(m, "host=h");
-	free(m);
+	expect_masked("host=h password=hunter2 dbname=d", "hunter2", kv);
+	expect_masked("postgresql://u:hunter2@h/d", "hunter2", uri);
+	/* Percent-encoded in a URI: libpq decodes it, so must we. */
+	expect_masked("postgresql://u:s3cr%65t@h/d", "s3cr", uri);
+	/* The password's text also appears earlier in the string. */
+	expect_masked("host=127.0.0.1 port=1 password=1", "password=1", early);
+	expect_masked("password='a b' dbname='my db'", "a b", quoted);
+	expect_masked("host=h", "***", none);
 }
 
 struct race {
@@ -220,6 +235,56 @@ static void test_transaction_rolls_back(void **state)
 	assert_int_equal(calls, 1);   /* not retryable */
 	assert_string_equal(err.msg, "business rule says no");
 	assert_int_equal(value_of(db, "SELECT count(*) FROM tx_t"), 0);
+	xl_db_close(db);
+}
+
+/* Lets a failed statement pass, as a careless caller might. */
+static int ignore_failure(struct xl_db *db, void *argp, struct xl_err *err)
+{
+	struct xl_err ignored = XL_ERR_INIT;
+
+	(void)argp;
+	(void)err;
+	exec_ok(db, "INSERT INTO tx_t2 VALUES (1)");
+	xl_db_exec(db, "SELECT 1/0", 0, NULL, NULL, &ignored);
+	return 0;
+}
+
+static int always_conflict(struct xl_db *db, void *argp, struct xl_err *err)
+{
+	(void)argp;
+	return xl_db_exec(db, "DO $$ BEGIN RAISE EXCEPTION 'conflict here' USING ERRCODE = '40001'; END $$",
+			  0, NULL, NULL, err);
+}
+
+static void test_transaction_reports_what_failed(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+
+	(void)state;
+	exec_ok(db, "CREATE TEMP TABLE tx_t2 (id int)");
+	/* COMMIT of a failed transaction is a ROLLBACK: that must not look like success. */
+	assert_int_equal(xl_db_transaction(db, NULL, 3, ignore_failure, NULL, &err), -XL_EDB);
+	assert_int_equal(value_of(db, "SELECT count(*) FROM tx_t2"), 0);
+	assert_int_equal(xl_db_transaction(db, "REPEATABLE READ", 2, always_conflict, NULL, &err), -XL_ERETRY);
+	assert_string_equal(err.msg, "transaction gave up after 2 attempts: database: conflict here");
+	xl_db_close(db);
+}
+
+static void test_pipeline_abort(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	const char *p[] = { "1" };
+
+	(void)state;
+	assert_int_equal(xl_db_pipeline_begin(db, &err), 0);
+	assert_int_equal(xl_db_pipeline_send(db, "SELECT $1::int", 1, p, &err), 0);
+	assert_int_equal(xl_db_pipeline_send(db, "SELECT $1::int", 1, p, &err), 0);
+	xl_db_pipeline_abort(db);
+	assert_int_equal(PQpipelineStatus(xl_db_conn(db)), PQ_PIPELINE_OFF);
+	assert_int_equal(value_of(db, "SELECT 5"), 5);
 	xl_db_close(db);
 }
 
@@ -376,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_mask),
 		cmocka_unit_test(test_transaction_retry),
 		cmocka_unit_test(test_transaction_rolls_back),
+		cmocka_unit_test(test_transaction_reports_what_failed),
+		cmocka_unit_test(test_pipeline_abort),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_notify),

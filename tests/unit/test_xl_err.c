@@ -1,4 +1,5 @@
 /* Unit tests for lib/xl_err.h: error codes, messages and exit statuses. */
+#include <stdio.h>
 #include <string.h>
 
 #include <setjmp.h>
@@ -181,6 +182,36 @@ static void test_vset(void **state)
 	assert_string_equal(err.msg, "missing k=5");
 }
 
+static int status_for(const char *sqlstate)
+{
+	struct xl_err err = XL_ERR_INIT;
+
+	xl_err_set(&err, XL_EDB, "database: x");
+	snprintf(err.sqlstate, sizeof(err.sqlstate), "%s", sqlstate);
+	return xl_err_status(&err);
+}
+
+static void test_status_by_sqlstate(void **state)
+{
+	struct xl_err err = XL_ERR_INIT;
+
+	(void)state;
+	assert_int_equal(status_for("40001"), 75);
+	assert_int_equal(status_for("40P01"), 75);
+	assert_int_equal(status_for("55P03"), 75);
+	assert_int_equal(status_for("57014"), 75);
+	assert_int_equal(status_for("53100"), 75);
+	assert_int_equal(status_for("28P01"), 77);
+	assert_int_equal(status_for("42501"), 77);
+	assert_int_equal(status_for("23505"), 65);
+	assert_int_equal(status_for("22P02"), 65);
+	assert_int_equal(status_for("3D000"), 78);
+	assert_int_equal(status_for("42P01"), 1);
+	assert_int_equal(status_for(""), 1);
+	xl_err_set(&err, XL_EUNAVAIL, "gone");
+	assert_int_equal(xl_err_status(&err), 69);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -194,6 +225,7 @@ int main(void)
 		cmocka_unit_test(test_clear),
 		cmocka_unit_test(test_exit_status),
 		cmocka_unit_test(test_vset),
+		cmocka_unit_test(test_status_by_sqlstate),
 	};
 
 	return cmocka_run_group_tests_name("xl_err", tests, NULL, NULL);

@@ -200,6 +200,10 @@ static void test_stop_writes_what_came_before(void **state)
 		if (k != 10)
 			snprintf(want + strlen(want), sizeof(want) - strlen(want), "{\"i\":%d}\n", k);
 	assert_string_equal(got, want);
+	/* The counts stop where the run stopped. */
+	assert_int_equal(st.written, 18);
+	assert_int_equal(st.read, 18);
+	assert_int_equal(st.problems, 2);
 	free(got);
 }
 

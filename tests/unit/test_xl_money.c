@@ -130,46 +130,46 @@ static void test_from_json(void **state)
 	(void)state;
 	j = json_integer(5);
 	v = UNTOUCHED;
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == 500);
-	assert_int_equal(xl_money_from_json(j, "KRW", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "KRW", &v, &err), 0);
 	assert_true(v == 5);
-	assert_int_equal(xl_money_from_json(j, "KWD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "KWD", &v, &err), 0);
 	assert_true(v == 5000);
 	json_decref(j);
 
 	j = json_integer(-7);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == -700);
 	json_decref(j);
 
 	j = json_string("12.50");
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == 1250);
 	json_decref(j);
 
 	j = json_string("12.505");
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_EINVAL);
 	json_decref(j);
 
 	j = json_real(12.5);
 	v = UNTOUCHED;
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == 1250);
 	json_decref(j);
 
 	j = json_real(0.1);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == 10);
 	json_decref(j);
 
 	j = json_real(-0.05);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), 0);
 	assert_true(v == -5);
 	json_decref(j);
 
 	j = json_real(100.0);
-	assert_int_equal(xl_money_from_json(j, "KRW", &v, &err), 0);
+	assert_int_equal(xl_money_from_json_major(j, "KRW", &v, &err), 0);
 	assert_true(v == 100);
 	json_decref(j);
 }
@@ -182,42 +182,42 @@ static void test_from_json_refused(void **state)
 
 	(void)state;
 	j = json_real(0.001);
-	assert_int_equal(xl_money_from_json(j, "GBP", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "GBP", &v, &err), -XL_EINVAL);
 	assert_true(err.msg[0] != '\0');
 	json_decref(j);
 
 	j = json_real(0.1 + 0.2);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_EINVAL);
 	json_decref(j);
 
 	j = json_real(12.5);
-	assert_int_equal(xl_money_from_json(j, "KRW", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "KRW", &v, &err), -XL_EINVAL);
 	json_decref(j);
 
 	j = json_real(1e20);
-	assert_true(xl_money_from_json(j, "KRW", &v, &err) < 0);
+	assert_true(xl_money_from_json_major(j, "KRW", &v, &err) < 0);
 	json_decref(j);
 
 	j = json_true();
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_EINVAL);
-	assert_int_equal(xl_money_from_json(json_false(), "USD", &v, &err), -XL_EINVAL);
-	assert_int_equal(xl_money_from_json(json_null(), "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(json_false(), "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(json_null(), "USD", &v, &err), -XL_EINVAL);
 	json_decref(j);
 
 	j = json_object();
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_EINVAL);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_EINVAL);
 	json_decref(j);
 
 	j = json_integer(INT64_MAX / 10);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_ERANGE);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_ERANGE);
 	json_decref(j);
 
 	j = json_integer(INT64_MIN);
-	assert_int_equal(xl_money_from_json(j, "USD", &v, &err), -XL_ERANGE);
+	assert_int_equal(xl_money_from_json_major(j, "USD", &v, &err), -XL_ERANGE);
 	json_decref(j);
 
 	j = json_integer(5);
-	assert_true(xl_money_from_json(j, "XYZ", &v, &err) < 0);
+	assert_true(xl_money_from_json_major(j, "XYZ", &v, &err) < 0);
 	json_decref(j);
 	assert_true(v == UNTOUCHED);
 }
@@ -232,7 +232,7 @@ static void expect_from_real(double d, const char *cur, int64_t want)
 	struct xl_err err = XL_ERR_INIT;
 	int64_t v = UNTOUCHED;
 	json_t *j = json_real(d);
-	int ret = xl_money_from_json(j, cur, &v, &err);
+	int ret = xl_money_from_json_major(j, cur, &v, &err);
 
 	json_decref(j);
 	if (ret != 0)

@@ -372,6 +372,22 @@ static void test_independent_of_tz(void **state)
 	tzset();
 }
 
+static void test_leap_second_and_messages(void **state)
+{
+	struct xl_err err = XL_ERR_INIT;
+	int64_t a, b;
+
+	(void)state;
+	assert_int_equal(xl_time_parse("2016-12-31T23:59:60Z", &a, &err), 0);
+	assert_int_equal(xl_time_parse("2017-01-01T00:00:00Z", &b, &err), 0);
+	assert_true(a == b - 1);
+	assert_int_equal(xl_time_parse("2016-12-31T23:58:60Z", &a, &err), -XL_EINVAL);
+	/* A day that does not exist is named as such. */
+	assert_int_equal(xl_time_parse("2026-02-29T00:00:00Z", &a, &err), -XL_EINVAL);
+	assert_non_null(strstr(err.msg, "no such day"));
+	assert_true(xl_time_mono() > 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -391,6 +407,7 @@ int main(void)
 		cmocka_unit_test(test_seoul_day_start),
 		cmocka_unit_test(test_now),
 		cmocka_unit_test(test_independent_of_tz),
+		cmocka_unit_test(test_leap_second_and_messages),
 	};
 
 	return cmocka_run_group_tests_name("xl_time", tests, NULL, NULL);
