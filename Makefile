@@ -19,9 +19,10 @@ PKG_CONFIG ?= pkg-config
 PKGS      := libpq jansson
 TEST_PKGS := cmocka
 
+# libcsv has no pkg-config file: -lcsv is added by hand.
 # Recursive (=) so that a sub-make started after install-deps sees the new packages.
 PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
 

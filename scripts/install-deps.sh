@@ -6,7 +6,7 @@
 #   --bench   also what the benchmark scripts need (nothing extra yet)
 set -eu
 
-PKGS="build-essential pkg-config libpq-dev libjansson-dev libcmocka-dev postgresql mandoc jq time"
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcmocka-dev postgresql mandoc jq time"
 case "${1:-}" in
 --bench) ;;
 "") ;;
