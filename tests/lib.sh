@@ -6,9 +6,12 @@
 #   cmp_json expected actual            same JSON lines, key order aside
 #   need_db                             fail (never skip) when there is no test database
 #   scratch_db                          a migrated database of the file's own (XLCFI_DSN); sql runs psql on it
+#   clear_pg_env                        unset every PG* variable and XLCFI_DSN
+#   track_home DIR                      stop the private cluster in DIR at the end, whatever happened
 #   test_done                           print the summary and exit
 #
-# Each test file runs in its own scratch directory ($SCRATCH), removed at the end.
+# Each test file runs in its own scratch directory ($SCRATCH), removed at the end,
+# after its background jobs are killed and its tracked private clusters stopped.
 set -u
 
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +22,16 @@ export PATH TOP DATA SHARED_DATA
 SCRATCH=$(mktemp -d "${TMPDIR:-/tmp}/xlcfi-cli.XXXXXX")
 chmod 0755 "$SCRATCH"
 SCRATCH_DB=""
+_homes=()
 _cleanup() {
+	local h p
+	for p in $(jobs -p); do
+		kill "$p" 2> /dev/null
+		wait "$p" 2> /dev/null
+	done
+	for h in "${_homes[@]}"; do
+		_stop_home "$h"
+	done
 	if [ -n "$SCRATCH_DB" ]; then
 		psql -X -q "$XLCFI_TEST_DSN" -c "DROP DATABASE IF EXISTS $SCRATCH_DB WITH (FORCE)" > /dev/null 2>&1
 	fi
@@ -93,6 +105,39 @@ scratch_db() {
 	XLCFI_DSN="$XLCFI_TEST_DSN dbname=$SCRATCH_DB"
 	export XLCFI_DSN
 	xlcfi -q db migrate > /dev/null
+}
+
+clear_pg_env() {
+	local v
+	for v in $(compgen -e); do
+		case $v in PG*) unset "$v" ;; esac
+	done
+	unset XLCFI_DSN
+}
+
+track_home() { _homes+=("$1"); }
+
+# Whether a process is there and not a zombie.
+_alive() {
+	case $(ps -o stat= -p "$1") in '' | Z*) return 1 ;; esac
+}
+
+# Stop the private cluster in a home: xlcfi db down, or when that fails, its
+# postmaster (SIGQUIT, then SIGKILL), each wait bounded.
+_stop_home() {
+	local h=$1 pid i sig
+	XLCFI_HOME="$h" xlcfi -q db down > /dev/null 2>&1 && return 0
+	pid=$(head -n 1 "$h/pg/data/postmaster.pid" 2> /dev/null) || return 0
+	case $pid in '' | *[!0-9]*) return 0 ;; esac
+	[ "$(ps -o comm= -p "$pid")" = postgres ] || return 0
+	echo "$test_name: db down failed in '$h'; killing postmaster $pid" >&2
+	for sig in QUIT KILL; do
+		kill -s "$sig" "$pid" 2> /dev/null || return 0
+		for i in $(seq 1 100); do
+			_alive "$pid" || return 0
+			sleep 0.1
+		done
+	done
 }
 
 # psql on the scratch database, quiet, unaligned, tuples only.
