@@ -7,17 +7,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "xl_alloc.h"
 #include "xl_atfile.h"
 #include "xl_db.h"
 #include "xl_events.h"
 #include "xl_exit.h"
 #include "xl_export.h"
+#include "xl_import.h"
 #include "xl_jsonl.h"
 #include "xl_log.h"
 #include "xl_num.h"
 #include "xl_opt.h"
 #include "xl_progress.h"
+#include "xl_rejects.h"
 #include "xl_signal.h"
 #include "xl_time.h"
 #include "xl_banned.h"
@@ -27,9 +31,28 @@ static const char usage_main[] =
 
 static const char help_main[] =
 	"commands:\n"
+	"  import    CSV or NDJSON rows into a table, checked, in one transaction\n"
 	"  export    a table or a query as NDJSON or CSV\n"
 	"  events    the event outbox as NDJSON, optionally following it\n"
 	"\nSee 'xlcfi-etl COMMAND --help' and xlcfi-etl(1).\n";
+
+static const char usage_import[] =
+	"usage: xlcfi-etl import [-hqv] [--dry-run] [--strict] [--upsert] [--currency code] "
+	"[--dsn dsn] [--encoding enc] [--format fmt] [--map src=dst,...] [--max-errors n] "
+	"[--rejects file] [--set field=value] [--timezone zone] --table table [file ...]";
+
+static const char help_import[] =
+	"options:\n"
+	"      --table=TABLE       categories, products, users, orders, interactions or reviews\n"
+	"      --format=FMT        csv, ndjson or auto (default: by file name, else by content)\n"
+	"      --encoding=ENC      CSV text: auto (default), utf-8 or cp949\n"
+	"      --map=SRC=DST,...   read input column SRC as field DST (repeatable)\n"
+	"      --set=FIELD=VALUE   use VALUE where the input has no FIELD (repeatable)\n"
+	"      --currency=CODE     for rows without a currency (default KRW)\n"
+	"      --timezone=ZONE     for times without an offset (default Asia/Seoul)\n"
+	"      --upsert            update rows that exist (by natural key) instead of refusing them\n"
+	"      --dry-run           check and report everything, load nothing\n"
+	"      --strict            refuse the whole input at the first bad row (--max-errors 0)\n";
 
 static const char usage_export[] =
 	"usage: xlcfi-etl export [-hqv] [--excel] [--dsn dsn] [--encoding enc] [--format fmt] "
@@ -92,7 +115,8 @@ static int sink_write(const char *data, size_t len, void *arg, struct xl_err *er
 
 enum {
 	OPT_TABLE = 0x100, OPT_SQL, OPT_FORMAT, OPT_EXCEL, OPT_ENCODING, OPT_SINCE, OPT_UNTIL,
-	OPT_TOPIC, OPT_FROM, OPT_GROUP, OPT_FOLLOW, OPT_LIMIT
+	OPT_TOPIC, OPT_FROM, OPT_GROUP, OPT_FOLLOW, OPT_LIMIT,
+	OPT_MAP, OPT_SET, OPT_CURRENCY, OPT_TIMEZONE, OPT_UPSERT, OPT_DRY_RUN, OPT_STRICT
 };
 
 static int export_main(int argc, char **argv, const char *dsn)
@@ -187,6 +211,170 @@ static int export_main(int argc, char **argv, const char *dsn)
 	xl_info("exported %llu rows (%llu bytes) in %.2f s", (unsigned long long)st.rows,
 		(unsigned long long)st.bytes, (double)(xl_time_now() - t0) / 1e6);
 	return XL_EXIT_OK;
+}
+
+struct import_ctx {
+	struct xl_rejects *rej;
+	struct xl_progress progress;
+	int write_failed;
+};
+
+static void on_reject(const struct xl_import_reject *rj, void *arg)
+{
+	struct import_ctx *c = arg;
+	struct xl_err err = XL_ERR_INIT;
+
+	if (rj->field && rj->value)
+		xl_log_at(rj->file, rj->line, "%s '%s': %s", rj->field, rj->value, rj->error);
+	else if (rj->field)
+		xl_log_at(rj->file, rj->line, "%s: %s", rj->field, rj->error);
+	else
+		xl_log_at(rj->file, rj->line, "%s", rj->error);
+	if (xl_rejects_add_import(c->rej, rj, &err) < 0 && !c->write_failed) {
+		c->write_failed = 1;
+		xl_error("%s", err.msg);
+	}
+}
+
+static void on_progress(uint64_t rows, uint64_t bytes, uint64_t total, void *arg)
+{
+	struct import_ctx *c = arg;
+
+	xl_progress_set(&c->progress, rows, bytes, total);
+}
+
+/* Split "a=b,c=d" into the list (each NAME=VALUE). */
+static void split_list(const char *arg, char ***list, size_t *n, size_t *alloc, struct xl_buf *keep)
+{
+	char *copy = xl_xstrdup(arg);
+
+	for (char *p = copy, *comma; p; p = comma ? comma + 1 : NULL) {
+		comma = strchr(p, ',');
+		if (comma)
+			*comma = '\0';
+		XL_ALLOC_GROW(*list, *n + 1, *alloc);
+		(*list)[(*n)++] = p;
+	}
+	/* The strings live in copy, freed with the list at the end. */
+	xl_buf_add(keep, &copy, sizeof(copy));
+}
+
+static int import_main(int argc, char **argv, const char *dsn)
+{
+	static const struct option longopts[] = {
+		{ "table", required_argument, NULL, OPT_TABLE },
+		{ "format", required_argument, NULL, OPT_FORMAT },
+		{ "encoding", required_argument, NULL, OPT_ENCODING },
+		{ "map", required_argument, NULL, OPT_MAP },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "currency", required_argument, NULL, OPT_CURRENCY },
+		{ "timezone", required_argument, NULL, OPT_TIMEZONE },
+		{ "upsert", no_argument, NULL, OPT_UPSERT },
+		{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct xl_opt o = { .usage = usage_import, .help = help_import, .longopts = longopts,
+			    .flags = XL_OPT_DB | XL_OPT_RECORDS };
+	struct xl_import_opts io = { 0 };
+	struct xl_import_stats st;
+	struct import_ctx ctx = { 0 };
+	struct xl_import_hooks hooks = { on_reject, on_progress, &ctx };
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_buf keep = XL_BUF_INIT;
+	char **maps = NULL, **sets = NULL;
+	size_t nmaps = 0, amaps = 0, nsets = 0, asets = 0;
+	struct xl_db *db = NULL;
+	int64_t t0 = xl_time_mono();
+	int c, ret, strict = 0, status;
+
+	xl_log_set_help_name("xlcfi-etl import");
+	optind = 0;
+	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_TABLE: io.table = optarg; break;
+		case OPT_CURRENCY: io.currency = optarg; break;
+		case OPT_TIMEZONE: io.timezone = optarg; break;
+		case OPT_UPSERT: io.upsert = 1; break;
+		case OPT_DRY_RUN: io.dry_run = 1; break;
+		case OPT_STRICT: strict = 1; break;
+		case OPT_MAP: split_list(optarg, &maps, &nmaps, &amaps, &keep); break;
+		case OPT_SET:
+			XL_ALLOC_GROW(sets, nsets + 1, asets);
+			sets[nsets++] = optarg;
+			break;
+		case OPT_FORMAT:
+			if (!strcmp(optarg, "csv"))
+				io.format = XL_IMPORT_CSV;
+			else if (!strcmp(optarg, "ndjson"))
+				io.format = XL_IMPORT_NDJSON;
+			else if (strcmp(optarg, "auto"))
+				xl_die_usage("invalid --format '%s': expected csv, ndjson or auto", optarg);
+			break;
+		case OPT_ENCODING:
+			if (!strcasecmp(optarg, "cp949") || !strcasecmp(optarg, "euc-kr"))
+				io.encoding = XL_CSV_CP949;
+			else if (!strcasecmp(optarg, "utf-8") || !strcasecmp(optarg, "utf8"))
+				io.encoding = XL_CSV_UTF8;
+			else if (strcmp(optarg, "auto"))
+				xl_die_usage("invalid --encoding '%s': expected auto, utf-8 or cp949", optarg);
+			break;
+		}
+	}
+	xl_opt_release(&o);
+	if (o.dsn)
+		dsn = o.dsn;
+	io.maps = maps;
+	io.nmaps = nmaps;
+	io.sets = sets;
+	io.nsets = nsets;
+	io.max_errors = strict ? 0 : o.max_errors;
+	io.max_line = o.max_line;
+	io.paths = argv + optind;
+	io.npaths = (size_t)(argc - optind);
+	if (xl_import_check(&io, &err) < 0)
+		xl_die_usage("%s", err.msg);
+	if (xl_rejects_open(&ctx.rej, o.rejects_path, -1, &err) < 0)
+		xl_die_err(&err);
+	connect_or_die(&db, dsn);
+	xl_progress_init(&ctx.progress, xl_progress_stream(), "import", 0);
+	ret = xl_import_run(db, &io, &hooks, &st, &err);
+	xl_progress_done(&ctx.progress);
+	xl_db_close(db);
+	if (st.format && !strcmp(st.format, "csv"))
+		xl_info("reading CSV as %s", st.encoding);
+	if (ret == 0 || ret == -XL_ETOOBIG)
+		xl_log_msg(XL_LOG_WARN, json_pack("{sIsIsIsIsIsf}", "read", (json_int_t)st.read,
+						  "loaded", (json_int_t)st.loaded, "rejected", (json_int_t)st.rejected,
+						  "inserted", (json_int_t)st.inserted, "updated", (json_int_t)st.updated,
+						  "seconds", (double)(xl_time_mono() - t0) / 1e6),
+			   "%s%s: read %llu, loaded %llu (%llu new, %llu changed), rejected %llu in %.1f s",
+			   io.dry_run ? "dry run, nothing written: " : "", io.table,
+			   (unsigned long long)st.read, (unsigned long long)st.loaded,
+			   (unsigned long long)st.inserted, (unsigned long long)st.updated,
+			   (unsigned long long)st.rejected, (double)(xl_time_mono() - t0) / 1e6);
+	status = XL_EXIT_OK;
+	if (ret == -XL_EINVAL || ret == -XL_ETOOBIG) {
+		xl_error("%s", err.msg);
+		status = XL_EXIT_DATAERR;
+	} else if (ret < 0) {
+		xl_rejects_close(ctx.rej, NULL);
+		xl_die_err(&err);
+	} else if (st.rejected) {
+		status = XL_EXIT_DATAERR;
+	}
+	if (xl_rejects_close(ctx.rej, &err) < 0 || ctx.write_failed) {
+		if (!ctx.write_failed)
+			xl_error("%s", err.msg);
+		status = XL_EXIT_IOERR;
+	}
+	for (size_t i = 0; i < keep.len / sizeof(char *); i++)
+		free(((char **)keep.buf)[i]);
+	xl_buf_release(&keep);
+	free(maps);
+	free(sets);
+	close_stdout_or_die();
+	return status;
 }
 
 struct follower {
@@ -369,7 +557,9 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		xl_die_usage("no command given");
 	cmd = argv[optind];
-	if (!strcmp(cmd, "export"))
+	if (!strcmp(cmd, "import"))
+		status = import_main(argc - optind, argv + optind, o.dsn);
+	else if (!strcmp(cmd, "export"))
 		status = export_main(argc - optind, argv + optind, o.dsn);
 	else if (!strcmp(cmd, "events"))
 		status = events_main(argc - optind, argv + optind, o.dsn);

@@ -80,12 +80,22 @@ static void on_row(int c, void *arg)
 void xl_csv_open(struct xl_csv_reader **out, char *const *paths, size_t npaths, size_t max_row,
 		 enum xl_csv_encoding enc)
 {
+	struct xl_lines *lines;
+
+	xl_lines_open(&lines, paths, npaths, max_row ? max_row : MAX_ROW_DEFAULT, XL_LINES_STRIP_BOM);
+	xl_csv_open_lines(out, lines, max_row, enc);
+}
+
+void xl_csv_open_lines(struct xl_csv_reader **out, struct xl_lines *lines, size_t max_row,
+		       enum xl_csv_encoding enc)
+{
 	struct xl_csv_reader *r = xl_xcalloc(1, sizeof(*r));
 
 	r->max_row = max_row ? max_row : MAX_ROW_DEFAULT;
 	r->enc = enc;
 	r->enc_known = enc != XL_CSV_AUTO;
-	xl_lines_open(&r->lines, paths, npaths, r->max_row, XL_LINES_STRIP_BOM);
+	r->lines = lines;
+	xl_lines_set_flags(lines, XL_LINES_STRIP_BOM);
 	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);
 	xl_buf_init(&r->text, 0);
 	xl_buf_init(&r->raw, 0);

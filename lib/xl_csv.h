@@ -41,6 +41,14 @@ void xl_csv_open(struct xl_csv_reader **out, char *const *paths, size_t npaths, 
 		 enum xl_csv_encoding enc);
 
 /*
+ * The same on lines already opened (so a caller can peek at them first);
+ * r takes lines over and sets its flags. Cannot fail.
+ */
+struct xl_lines;
+void xl_csv_open_lines(struct xl_csv_reader **out, struct xl_lines *lines, size_t max_row,
+		       enum xl_csv_encoding enc);
+
+/*
  * Read the next row: 1 and *row, 0 at the end, or an error about one row
  * or file after which reading can go on: -XL_EINVAL (malformed quoting,
  * an unterminated quote at the end of a file, bytes that are not valid in

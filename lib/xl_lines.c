@@ -62,6 +62,11 @@ void xl_lines_open(struct xl_lines **out, char *const *paths, size_t npaths, siz
 	*out = l;
 }
 
+void xl_lines_set_flags(struct xl_lines *l, unsigned flags)
+{
+	l->flags = flags;
+}
+
 static void close_file(struct xl_lines *l)
 {
 	/* A file can get descriptor 0 when stdin was closed: only "-" is left open. */

@@ -27,6 +27,9 @@ struct xl_lines;
 void xl_lines_open(struct xl_lines **out, char *const *paths, size_t npaths, size_t max_line,
 		   unsigned flags);
 
+/* Change the flags; for use before the first line is read. */
+void xl_lines_set_flags(struct xl_lines *l, unsigned flags);
+
 /*
  * The next line without its '\n': 1 and *line, *len (borrowed until the
  * next call), 0 after the last file, or an error about one line or file

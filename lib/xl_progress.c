@@ -21,6 +21,7 @@ void xl_progress_init(struct xl_progress *p, FILE *out, const char *label, uint6
 	p->label = label;
 	p->total = total;
 	p->count = 0;
+	p->bytes = p->total_bytes = 0;
 	p->start_us = p->last_us = xl_time_mono();
 	p->drawn = 0;
 }
@@ -32,7 +33,16 @@ int xl_progress_format(const struct xl_progress *p, int64_t now_us, char *buf, s
 	int n = snprintf(buf, size, "%s: %llu records, %.0f/s", p->label,
 			 (unsigned long long)p->count, rate);
 
-	if (p->total && n >= 0 && (size_t)n < size) {
+	if (p->total_bytes && n >= 0 && (size_t)n < size) {
+		double secs_left = p->bytes && p->bytes < p->total_bytes ?
+			secs * (double)(p->total_bytes - p->bytes) / (double)p->bytes : 0;
+		long eta = (long)(secs_left + 0.5);
+
+		n += snprintf(buf + n, size - (size_t)n, ", %.1f of %.1f MB, %d%%, ETA %ld:%02ld",
+			      (double)p->bytes / 1e6, (double)p->total_bytes / 1e6,
+			      (int)(p->bytes >= p->total_bytes ? 100 : p->bytes * 100 / p->total_bytes),
+			      eta / 60, eta % 60);
+	} else if (p->total && n >= 0 && (size_t)n < size) {
 		uint64_t left = p->total > p->count ? p->total - p->count : 0;
 		long eta = rate > 0 ? (long)((double)left / rate + 0.5) : -1;
 		int pct = (int)(p->count >= p->total ? 100 : p->count * 100 / p->total);
@@ -46,12 +56,27 @@ int xl_progress_format(const struct xl_progress *p, int64_t now_us, char *buf, s
 	return n;
 }
 
+static void redraw(struct xl_progress *p);
+
+void xl_progress_set(struct xl_progress *p, uint64_t count, uint64_t bytes, uint64_t total_bytes)
+{
+	p->count = count;
+	p->bytes = bytes;
+	p->total_bytes = total_bytes;
+	redraw(p);
+}
+
 void xl_progress_add(struct xl_progress *p, uint64_t n)
 {
-	char line[160];
+	p->count += n;
+	redraw(p);
+}
+
+static void redraw(struct xl_progress *p)
+{
+	char line[200];
 	int64_t now;
 
-	p->count += n;
 	if (!p->out)
 		return;
 	now = xl_time_mono();

@@ -18,6 +18,8 @@ struct xl_progress {
 	const char *label;    /* borrowed */
 	uint64_t total;       /* 0 = unknown */
 	uint64_t count;
+	uint64_t bytes;       /* input read so far, when known */
+	uint64_t total_bytes; /* input size, 0 = unknown; gives the percentage and ETA */
 	int64_t start_us, last_us;
 	int drawn;
 };
@@ -30,6 +32,12 @@ void xl_progress_init(struct xl_progress *p, FILE *out, const char *label, uint6
 
 /* Add n to the count and redraw if it is time. Cheap when disabled. */
 void xl_progress_add(struct xl_progress *p, uint64_t n);
+
+/*
+ * Set the count and the bytes read of total_bytes (0 = unknown) and
+ * redraw if it is time: for readers that know their input's size.
+ */
+void xl_progress_set(struct xl_progress *p, uint64_t count, uint64_t bytes, uint64_t total_bytes);
 
 /* Erase the line. Call before printing anything else and at the end. */
 void xl_progress_done(struct xl_progress *p);

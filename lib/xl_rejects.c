@@ -7,6 +7,7 @@
 
 #include "xl_alloc.h"
 #include "xl_buf.h"
+#include "xl_import.h"
 #include "xl_jsonl.h"
 #include "xl_banned.h"
 
@@ -42,9 +43,10 @@ int xl_rejects_open(struct xl_rejects **out, const char *path, long max_errors,
 	return 0;
 }
 
-int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
-		   const char *error, const json_t *record, const char *raw,
-		   size_t rawlen, struct xl_err *err)
+/* Write one reject record; field and value may be NULL. */
+static int add(struct xl_rejects *r, const char *file, uint64_t line, const char *field,
+	       const char *value, const char *error, const json_t *record, const char *raw,
+	       size_t rawlen, struct xl_err *err)
 {
 	int ret = 0;
 
@@ -57,6 +59,10 @@ int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 		json_object_set_new(rec, "error", xl_json_string_lossy(error, strlen(error)));
 		json_object_set_new(rec, "source", xl_json_string_lossy(src.buf, src.len));
 		json_object_set_new(rec, "line", json_integer((json_int_t)line));
+		if (field)
+			json_object_set_new(rec, "field", xl_json_str(field));
+		if (field)
+			json_object_set_new(rec, "value", value ? xl_json_str(value) : json_null());
 		if (record)
 			json_object_set(rec, "record", (json_t *)record);
 		else if (raw)
@@ -86,6 +92,27 @@ int xl_rejects_add_read(struct xl_rejects *r, const struct xl_jsonl_reader *in,
 
 	return xl_rejects_add(r, xl_jsonl_file(in), xl_jsonl_line(in), error, record, raw,
 			      rawlen, err);
+}
+
+int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
+		   const char *error, const json_t *record, const char *raw,
+		   size_t rawlen, struct xl_err *err)
+{
+	return add(r, file, line, NULL, NULL, error, record, raw, rawlen, err);
+}
+
+int xl_rejects_add_import(struct xl_rejects *r, const struct xl_import_reject *rj,
+			  struct xl_err *err)
+{
+	json_t *rec = NULL;
+	int ret;
+
+	if (rj->raw_is_json && rj->raw)
+		xl_jsonl_parse(rj->raw, rj->rawlen, &rec, NULL);
+	ret = add(r, rj->file, rj->line, rj->field, rj->value, rj->error, rec, rec ? NULL : rj->raw,
+		  rj->rawlen, err);
+	json_decref(rec);
+	return ret;
 }
 
 uint64_t xl_rejects_count(const struct xl_rejects *r)

@@ -43,6 +43,15 @@ int xl_rejects_add(struct xl_rejects *r, const char *file, uint64_t line,
 int xl_rejects_add_read(struct xl_rejects *r, const struct xl_jsonl_reader *in,
 			const char *error, const json_t *record, struct xl_err *err);
 
+/*
+ * A reject from xl_import: {"error","source","line","field","value",
+ * "record"} where record is the NDJSON record (an object) or the CSV row's
+ * text. Returns as xl_rejects_add.
+ */
+struct xl_import_reject;
+int xl_rejects_add_import(struct xl_rejects *r, const struct xl_import_reject *rj,
+			  struct xl_err *err);
+
 /* How many records were rejected so far. */
 uint64_t xl_rejects_count(const struct xl_rejects *r);
 

@@ -1,0 +1,973 @@
+#include "xl_import.h"
+
+#include <ctype.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "xl_alloc.h"
+#include "xl_buf.h"
+#include "xl_enc.h"
+#include "xl_import_tables.h"
+#include "xl_jsonl.h"
+#include "xl_lines.h"
+#include "xl_money.h"
+#include "xl_num.h"
+#include "xl_time.h"
+#include "xl_banned.h"
+
+#define MAX_FIELDS 32
+#define COPY_FLUSH ((size_t)256 << 10)
+#define PROGRESS_EVERY 4096
+
+/* A staging column and the fields that fill it (price and price_minor fill one). */
+struct column {
+	const char *name;
+	const char *sqltype;
+};
+
+struct run {
+	const struct xl_import_opts *o;
+	const struct xl_import_hooks *h;
+	const struct xl_itable *t;
+	struct xl_db *db;
+	struct xl_import_stats st;
+	const char *currency;
+	const char *tz;
+
+	struct column cols[MAX_FIELDS];
+	size_t ncols;
+	size_t field_col[MAX_FIELDS];        /* field index -> column index */
+	size_t nfields;
+
+	/* Where each field is found in the current CSV file (-1: nowhere). */
+	long csv_index[MAX_FIELDS];
+	size_t csv_width;
+
+	/* NDJSON: the keys that may carry each field. */
+	const char *keys[MAX_FIELDS][8];
+
+	const char *set_value[MAX_FIELDS];   /* --set */
+
+	struct xl_buf copy;                  /* COPY data not yet sent */
+	struct xl_buf vals[MAX_FIELDS];      /* this row's canonical values */
+	int have[MAX_FIELDS];
+	uint64_t seq;
+};
+
+static void reject(struct run *r, const char *file, uint64_t line, const char *field,
+		   const char *value, const char *error, const char *raw, size_t rawlen, int is_json)
+{
+	struct xl_import_reject rj = { file, line, field, value, error, raw, rawlen, is_json };
+
+	r->st.rejected++;
+	if (r->h && r->h->reject)
+		r->h->reject(&rj, r->h->arg);
+}
+
+static int over_limit(const struct run *r)
+{
+	return r->o->max_errors >= 0 && r->st.rejected > (uint64_t)r->o->max_errors;
+}
+
+/* Header names match case- and space-insensitively: "Unit Price" is unit_price. */
+static void normalize(const char *in, size_t n, char *out, size_t size)
+{
+	size_t j = 0;
+
+	while (n && isspace((unsigned char)*in))
+		in++, n--;
+	while (n && isspace((unsigned char)in[n - 1]))
+		n--;
+	for (size_t i = 0; i < n && j + 1 < size; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		out[j++] = c == ' ' || c == '-' ? '_' : (char)tolower(c);
+	}
+	out[j] = '\0';
+}
+
+/* The field an input name stands for, after --map; -1 for none. */
+static long field_for(const struct run *r, const char *name)
+{
+	for (size_t m = 0; m < r->o->nmaps; m++) {
+		const char *eq = strchr(r->o->maps[m], '=');
+		char src[128];
+
+		normalize(r->o->maps[m], (size_t)(eq - r->o->maps[m]), src, sizeof(src));
+		if (!strcmp(src, name))
+			name = eq + 1;
+	}
+	for (size_t i = 0; i < r->nfields; i++)
+		if (!strcmp(r->t->fields[i].name, name))
+			return (long)i;
+	return -1;
+}
+
+int xl_import_check(const struct xl_import_opts *o, struct xl_err *err)
+{
+	const struct xl_itable *t = xl_itable_find(o->table ? o->table : "");
+
+	if (!o->table)
+		return xl_err_set(err, XL_EINVAL, "give the table to import into with --table");
+	if (!t)
+		return xl_err_set(err, XL_EINVAL, "cannot import into '%s': the tables are %s",
+				  o->table, xl_itable_names());
+	if (o->upsert && !t->load_upsert)
+		return xl_err_set(err, XL_EINVAL, "%s rows have no natural key: --upsert is not available",
+				  o->table);
+	if (o->currency && xl_money_exponent(o->currency) < 0)
+		return xl_err_set(err, XL_EINVAL, "unknown currency '%s'", o->currency);
+	for (size_t i = 0; i < o->nmaps + o->nsets; i++) {
+		const char *s = i < o->nmaps ? o->maps[i] : o->sets[i - o->nmaps];
+		const char *eq = strchr(s, '=');
+
+		if (!eq || eq == s || (i < o->nmaps && !eq[1]))
+			return xl_err_set(err, XL_EINVAL, "'%s' is not NAME=VALUE", s);
+	}
+	return 0;
+}
+
+/* Staging columns, NDJSON keys and --set values, from the table's fields. */
+static int plan(struct run *r, struct xl_err *err)
+{
+	const struct xl_itable *t = r->t;
+
+	for (r->nfields = 0; t->fields[r->nfields].name; r->nfields++) {
+		const struct xl_ifield *f = &t->fields[r->nfields];
+		const char *col = f->column ? f->column : f->name;
+		size_t c, k = 0;
+
+		for (c = 0; c < r->ncols; c++)
+			if (!strcmp(r->cols[c].name, col))
+				break;
+		if (c == r->ncols) {
+			r->cols[c].name = col;
+			r->cols[c].sqltype = f->sqltype;
+			r->ncols++;
+		}
+		r->field_col[r->nfields] = c;
+		r->keys[r->nfields][k++] = f->name;
+		for (size_t m = 0; m < r->o->nmaps && k < 7; m++) {
+			const char *eq = strchr(r->o->maps[m], '=');
+
+			if (!strcmp(eq + 1, f->name))
+				r->keys[r->nfields][k++] = r->o->maps[m];   /* compared up to '=' */
+		}
+		r->keys[r->nfields][k] = NULL;
+	}
+	for (size_t i = 0; i < r->o->nsets; i++) {
+		const char *s = r->o->sets[i], *eq = strchr(s, '=');
+		char name[128];
+		long f;
+
+		normalize(s, (size_t)(eq - s), name, sizeof(name));
+		f = field_for(r, name);
+		if (f < 0)
+			return xl_err_set(err, XL_EINVAL, "--set: %s has no field '%s'", t->name, name);
+		r->set_value[f] = eq + 1;
+	}
+	return 0;
+}
+
+/* The CSV header of a file: where each field is, and whether all that is required is there. */
+static int read_header(struct run *r, const struct xl_csv_row *row, struct xl_err *err)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		r->csv_index[i] = -1;
+	for (size_t c = 0; c < row->nfields; c++) {
+		char name[128];
+		long f;
+
+		normalize(row->fields[c], row->lens[c], name, sizeof(name));
+		if (!*name)
+			continue;
+		for (size_t d = 0; d < c; d++) {
+			char other[128];
+
+			normalize(row->fields[d], row->lens[d], other, sizeof(other));
+			if (!strcmp(name, other))
+				return xl_err_set(err, XL_EINVAL, "%s:%llu: column '%s' appears twice in the header",
+						  row->file, (unsigned long long)row->line, name);
+		}
+		f = field_for(r, name);
+		if (f >= 0) {
+			if (r->csv_index[f] >= 0)
+				return xl_err_set(err, XL_EINVAL,
+						  "%s:%llu: two columns give field '%s' (check --map)",
+						  row->file, (unsigned long long)row->line, r->t->fields[f].name);
+			r->csv_index[f] = (long)c;
+		}
+	}
+	r->csv_width = row->nfields;
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct xl_ifield *f = &r->t->fields[i];
+		int found = r->csv_index[i] >= 0 || r->set_value[i];
+
+		if ((f->flags & XL_IF_REQUIRED) && !found)
+			return xl_err_set(err, XL_EINVAL, "%s: missing column '%s' (the %s table needs it)",
+					  row->file, f->name, r->t->name);
+		if (f->group && !found) {
+			int any = 0;
+
+			for (size_t j = 0; j < r->nfields; j++)
+				if (r->t->fields[j].group && !strcmp(r->t->fields[j].group, f->group) &&
+				    (r->csv_index[j] >= 0 || r->set_value[j]))
+					any = 1;
+			if (!any)
+				return xl_err_set(err, XL_EINVAL, "%s: missing column '%s' or another way to give %s",
+						  row->file, f->name, f->group);
+		}
+	}
+	return 0;
+}
+
+static int all_digits(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (*s < '0' || *s > '9')
+			return 0;
+	return 1;
+}
+
+/* "12,500" and "₩12,500" as Korean spreadsheets write amounts. */
+static void plain_amount(const char *in, char *out, size_t size)
+{
+	size_t j = 0;
+
+	if (!strncmp(in, "\xE2\x82\xA9", 3))   /* ₩ */
+		in += 3;
+	for (; *in && j + 1 < size; in++)
+		if (*in != ',')
+			out[j++] = *in;
+	out[j] = '\0';
+}
+
+static int valid_sku(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 64 || !isalnum((unsigned char)s[0]))
+		return 0;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._/-", *s))
+			return 0;
+	return 1;
+}
+
+static int valid_slug(const char *s)
+{
+	int prev_dash = 1;
+
+	if (!*s)
+		return 0;
+	for (; *s; s++) {
+		if (*s == '-') {
+			if (prev_dash)
+				return 0;
+			prev_dash = 1;
+		} else if ((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9')) {
+			prev_dash = 0;
+		} else {
+			return 0;
+		}
+	}
+	return !prev_dash;
+}
+
+static int valid_email(const char *s)
+{
+	const char *at = strchr(s, '@');
+
+	return at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') && at[1] != '.' &&
+	       s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n,;<>") && strlen(s) <= 254;
+}
+
+/*
+ * A time: RFC 3339 with its offset, or a local "YYYY-MM-DD[ T]HH:MM[:SS]"
+ * or "YYYY-MM-DD" that the server reads in the import's time zone.
+ */
+static int check_time(struct run *r, const char *s, struct xl_buf *out, struct xl_err *err)
+{
+	struct xl_date d;
+	int64_t us;
+	size_t n = strlen(s);
+	char date[11];
+
+	if (xl_time_parse(s, &us, NULL) == 0) {
+		char buf[XL_TIME_BUFSZ];
+
+		xl_time_format(buf, sizeof(buf), us, 0, 6);
+		xl_buf_adds(out, buf);
+		return 0;
+	}
+	if (n < 10)
+		goto bad;
+	memcpy(date, s, 10);
+	date[10] = '\0';
+	if (xl_date_parse(date, &d, NULL) < 0)
+		goto bad;
+	if (n == 10) {
+		xl_buf_addf(out, "%s 00:00:00 %s", date, r->tz);
+		return 0;
+	}
+	if ((s[10] == ' ' || s[10] == 'T') && n >= 16 && n <= 26 &&
+	    isdigit((unsigned char)s[11]) && isdigit((unsigned char)s[12]) && s[13] == ':' &&
+	    isdigit((unsigned char)s[14]) && isdigit((unsigned char)s[15])) {
+		int hh = (s[11] - '0') * 10 + (s[12] - '0'), mm = (s[14] - '0') * 10 + (s[15] - '0');
+		const char *rest = s + 16;
+
+		if (hh > 23 || mm > 59)
+			goto bad;
+		if (*rest == ':') {
+			if (!isdigit((unsigned char)rest[1]) || !isdigit((unsigned char)rest[2]) ||
+			    (rest[1] - '0') * 10 + (rest[2] - '0') > 59)
+				goto bad;
+			rest += 3;
+			if (*rest == '.') {
+				rest++;
+				if (!*rest)
+					goto bad;
+				while (isdigit((unsigned char)*rest))
+					rest++;
+			}
+		}
+		if (*rest)
+			goto bad;
+		xl_buf_addf(out, "%s %s %s", date, s + 11, r->tz);
+		return 0;
+	}
+bad:
+	return xl_err_set(err, XL_EINVAL, "not a time (expected 2026-01-31T15:30:00+09:00 or 2026-01-31 15:30)");
+}
+
+/*
+ * Check one value and append its canonical text to out. Returns 0, or
+ * -XL_EINVAL with the reason.
+ */
+static int check_value(struct run *r, const struct xl_ifield *f, const char *s, const char *currency,
+		       struct xl_buf *out, struct xl_err *err)
+{
+	char tmp[64];
+	int64_t v;
+	int ret;
+
+	switch (f->type) {
+	case XL_F_TEXT:
+		if (!xl_enc_is_utf8(s, strlen(s)))
+			return xl_err_set(err, XL_EINVAL, "not valid UTF-8");
+		xl_buf_adds(out, s);
+		return 0;
+	case XL_F_INT:
+		ret = xl_num_parse_range(s, f->min, f->max, &v);
+		if (ret == -XL_ERANGE || (ret < 0 && s[0] == '-' && all_digits(s + 1)))
+			return xl_err_set(err, XL_EINVAL, "must be between %lld and %lld", f->min, f->max);
+		if (ret < 0)
+			return xl_err_set(err, XL_EINVAL, "not a whole number");
+		xl_buf_addf(out, "%lld", (long long)v);
+		return 0;
+	case XL_F_MONEY:
+		plain_amount(s, tmp, sizeof(tmp));
+		ret = xl_money_parse(tmp, currency, &v, err);
+		if (ret < 0)
+			return ret;
+		if (v < 0)
+			return xl_err_set(err, XL_EINVAL, "must not be negative");
+		xl_buf_addf(out, "%lld", (long long)v);
+		return 0;
+	case XL_F_MONEY_MINOR:
+		plain_amount(s, tmp, sizeof(tmp));
+		if (xl_num_parse_range(tmp, 0, INT64_MAX, &v) < 0)
+			return xl_err_set(err, XL_EINVAL, tmp[0] == '-' ? "must not be negative" :
+					  "not a whole number of minor units");
+		xl_buf_addf(out, "%lld", (long long)v);
+		return 0;
+	case XL_F_TIME:
+		return check_time(r, s, out, err);
+	case XL_F_ENUM:
+		for (const char *const *e = f->values; *e; e++)
+			if (!strcasecmp(*e, s)) {
+				xl_buf_adds(out, *e);
+				return 0;
+			}
+		{
+			struct xl_buf list = XL_BUF_INIT;
+
+			for (const char *const *e = f->values; *e; e++)
+				xl_buf_addf(&list, "%s%s", e == f->values ? "" : ", ", *e);
+			xl_err_set(err, XL_EINVAL, "must be one of %s", list.buf);
+			xl_buf_release(&list);
+		}
+		return -XL_EINVAL;
+	case XL_F_SKU:
+		if (!valid_sku(s))
+			return xl_err_set(err, XL_EINVAL, "not a SKU (letters, digits and . _ / -, at most 64)");
+		xl_buf_adds(out, s);
+		return 0;
+	case XL_F_EMAIL: {
+		size_t start = out->len;
+
+		for (const char *c = s; *c; c++)
+			xl_buf_addch(out, (char)tolower((unsigned char)*c));
+		if (!valid_email(out->buf + start)) {
+			xl_buf_setlen(out, start);
+			return xl_err_set(err, XL_EINVAL, "not an email address");
+		}
+		return 0;
+	}
+	case XL_F_BOOL:
+		if (!strcasecmp(s, "true") || !strcasecmp(s, "t") || !strcasecmp(s, "yes") ||
+		    !strcasecmp(s, "y") || !strcmp(s, "1"))
+			xl_buf_adds(out, "true");
+		else if (!strcasecmp(s, "false") || !strcasecmp(s, "f") || !strcasecmp(s, "no") ||
+			 !strcasecmp(s, "n") || !strcmp(s, "0"))
+			xl_buf_adds(out, "false");
+		else
+			return xl_err_set(err, XL_EINVAL, "not true or false");
+		return 0;
+	case XL_F_JSON: {
+		json_t *v2 = NULL;
+
+		if (xl_jsonl_parse(s, strlen(s), &v2, err) < 0)
+			return xl_err_set(err, XL_EINVAL, "not a JSON object");
+		xl_jsonl_dump(out, v2);
+		json_decref(v2);
+		return 0;
+	}
+	case XL_F_CURRENCY:
+		if (strlen(s) != 3 || xl_money_exponent(s) < 0)
+			return xl_err_set(err, XL_EINVAL, "not a currency xlcfi knows (KRW, USD, GBP, ...)");
+		xl_buf_adds(out, s);
+		return 0;
+	case XL_F_SLUG: {
+		size_t start = out->len;
+
+		for (const char *c = s; *c; c++)
+			xl_buf_addch(out, (char)tolower((unsigned char)*c));
+		if (!valid_slug(out->buf + start)) {
+			xl_buf_setlen(out, start);
+			return xl_err_set(err, XL_EINVAL, "not a slug (lower-case words joined by '-')");
+		}
+		return 0;
+	}
+	case XL_F_REF: {
+		size_t n = strlen(s);
+
+		/* Spreadsheets print integer ids as floats: 17850.0 is customer 17850. */
+		if (n > 2 && !strcmp(s + n - 2, ".0") && all_digits(xl_buf_empty) == 0) {
+			size_t k = 0;
+
+			while (k < n - 2 && isdigit((unsigned char)s[k]))
+				k++;
+			if (k == n - 2) {
+				xl_buf_add(out, s, n - 2);
+				return 0;
+			}
+		}
+		if (!xl_enc_is_utf8(s, n))
+			return xl_err_set(err, XL_EINVAL, "not valid UTF-8");
+		xl_buf_adds(out, s);
+		return 0;
+	}
+	}
+	return xl_err_set(err, XL_EINVAL, "unknown field type");
+}
+
+/* COPY's text format: backslash, tab, newline and CR escaped; NULL is \N. */
+static void copy_add(struct xl_buf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = NULL;
+
+		switch (s[i]) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		default: continue;
+		}
+		xl_buf_add(b, s + start, i - start);
+		xl_buf_adds(b, esc);
+		start = i + 1;
+	}
+	xl_buf_add(b, s + start, n - start);
+}
+
+/*
+ * Validate one row, given its fields' texts (NULL = absent), and queue it
+ * for COPY or refuse it. Returns 0, or a negative error for the import.
+ */
+static int take_row(struct run *r, const char *const *text, const char *file, uint64_t line,
+		    const char *raw, size_t rawlen, int is_json, struct xl_err *err)
+{
+	struct xl_err verr = XL_ERR_INIT;
+	const char *currency = r->currency;
+	char curbuf[8];
+
+	r->st.read++;
+	for (size_t c = 0; c < r->ncols; c++) {
+		r->have[c] = 0;
+		xl_buf_reset(&r->vals[c]);
+	}
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct xl_ifield *f = &r->t->fields[i];
+		const char *s = text[i];
+		size_t c = r->field_col[i];
+		char trimmed_buf[1];
+		struct xl_buf trimmed = XL_BUF_INIT;
+
+		(void)trimmed_buf;
+		if (s) {
+			/* Surrounding spaces are noise from spreadsheets. */
+			size_t n = strlen(s);
+
+			while (n && isspace((unsigned char)s[n - 1]))
+				n--;
+			while (n && isspace((unsigned char)*s))
+				s++, n--;
+			xl_buf_add(&trimmed, s, n);
+			s = n ? trimmed.buf : NULL;
+		}
+		if (!s && r->set_value[i] && *r->set_value[i])
+			s = r->set_value[i];
+		if (!s || r->have[c]) {
+			if (!s && (f->flags & XL_IF_REQUIRED)) {
+				reject(r, file, line, f->name, NULL, "missing value", raw, rawlen, is_json);
+				xl_buf_release(&trimmed);
+				return 0;
+			}
+			xl_buf_release(&trimmed);
+			continue;
+		}
+		if (check_value(r, f, s, currency, &r->vals[c], &verr) < 0) {
+			reject(r, file, line, f->name, s, verr.msg, raw, rawlen, is_json);
+			xl_buf_release(&trimmed);
+			return 0;
+		}
+		r->have[c] = 1;
+		if (f->type == XL_F_CURRENCY) {
+			snprintf(curbuf, sizeof(curbuf), "%s", r->vals[c].buf);
+			currency = curbuf;
+		}
+		xl_buf_release(&trimmed);
+	}
+	/* Groups: at least one of price / price_minor, buyer / buyer_ref, ... */
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct xl_ifield *f = &r->t->fields[i];
+		int any = 0;
+
+		if (!f->group)
+			continue;
+		for (size_t j = 0; j < r->nfields; j++)
+			if (r->t->fields[j].group && !strcmp(r->t->fields[j].group, f->group) &&
+			    r->have[r->field_col[j]])
+				any = 1;
+		if (!any) {
+			reject(r, file, line, f->name, NULL, "missing value", raw, rawlen, is_json);
+			return 0;
+		}
+	}
+	/* The currency column takes the default when the row has none. */
+	for (size_t c = 0; c < r->ncols; c++)
+		if (!strcmp(r->cols[c].name, "currency") && !r->have[c]) {
+			xl_buf_adds(&r->vals[c], currency);
+			r->have[c] = 1;
+		}
+	xl_buf_addf(&r->copy, "%llu\t", (unsigned long long)++r->seq);
+	copy_add(&r->copy, file, strlen(file));
+	xl_buf_addf(&r->copy, "\t%llu\t", (unsigned long long)line);
+	copy_add(&r->copy, raw, rawlen);
+	for (size_t c = 0; c < r->ncols; c++) {
+		xl_buf_addch(&r->copy, '\t');
+		if (r->have[c])
+			copy_add(&r->copy, r->vals[c].buf, r->vals[c].len);
+		else
+			xl_buf_add(&r->copy, "\\N", 2);
+	}
+	xl_buf_addch(&r->copy, '\n');
+	if (r->copy.len >= COPY_FLUSH) {
+		int ret = xl_db_copy_in_put(r->db, r->copy.buf, r->copy.len, err);
+
+		xl_buf_reset(&r->copy);
+		return ret;
+	}
+	return 0;
+}
+
+static void progress(struct run *r, struct xl_lines *lines)
+{
+	if (r->h && r->h->progress && r->st.read % PROGRESS_EVERY == 0)
+		r->h->progress(r->st.read, xl_lines_bytes(lines), xl_lines_total_size(lines), r->h->arg);
+}
+
+static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
+{
+	struct xl_csv_reader *in;
+	struct xl_csv_row row;
+	const char *text[MAX_FIELDS];
+	int ret = 0, rr, have_header = 0;
+
+	xl_csv_open_lines(&in, lines, r->o->max_line, r->o->encoding);
+	while ((rr = xl_csv_read(in, &row, err)) != 0) {
+		if (rr == -XL_ENOINPUT || rr == -XL_EIO) {
+			ret = rr;
+			break;
+		}
+		if (row.first_in_file) {
+			if (rr < 0) {
+				ret = xl_err_prefix(err, "%s:%llu: the header: ", row.file,
+						    (unsigned long long)row.line);
+				break;
+			}
+			ret = read_header(r, &row, err);
+			if (ret < 0)
+				break;
+			have_header = 1;
+			continue;
+		}
+		if (rr < 0) {
+			r->st.read++;
+			reject(r, row.file, row.line, NULL, NULL, err->msg, row.raw, row.rawlen, 0);
+		} else if (row.nfields != r->csv_width) {
+			char msg[96];
+
+			r->st.read++;
+			snprintf(msg, sizeof(msg), "expected %zu fields as in the header, found %zu",
+				 r->csv_width, row.nfields);
+			reject(r, row.file, row.line, NULL, NULL, msg, row.raw, row.rawlen, 0);
+		} else {
+			for (size_t i = 0; i < r->nfields; i++)
+				text[i] = r->csv_index[i] >= 0 ? row.fields[r->csv_index[i]] : NULL;
+			ret = take_row(r, text, row.file, row.line, row.raw, row.rawlen, 0, err);
+			if (ret < 0)
+				break;
+		}
+		if (over_limit(r)) {
+			ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
+					 r->o->max_errors);
+			break;
+		}
+		progress(r, lines);
+	}
+	(void)have_header;
+	r->st.encoding = xl_csv_encoding_name(in);
+	xl_csv_close(in);   /* closes lines too */
+	return ret;
+}
+
+/* An NDJSON value as field text: numbers exactly, objects as JSON. */
+static const char *json_text(json_t *v, struct xl_buf *b)
+{
+	char num[XL_NUM_DBL_BUFSZ];
+
+	xl_buf_reset(b);
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		xl_buf_add(b, json_string_value(v), json_string_length(v));
+		break;
+	case JSON_INTEGER:
+		xl_buf_addf(b, "%lld", (long long)json_integer_value(v));
+		break;
+	case JSON_REAL:
+		if (xl_num_format_double(num, sizeof(num), json_real_value(v)) > 0)
+			xl_buf_adds(b, num);
+		break;
+	case JSON_TRUE:
+		xl_buf_adds(b, "true");
+		break;
+	case JSON_FALSE:
+		xl_buf_adds(b, "false");
+		break;
+	case JSON_NULL:
+		return NULL;
+	default:
+		xl_jsonl_dump(b, v);
+	}
+	return b->buf;
+}
+
+static json_t *json_field(const struct run *r, json_t *rec, size_t f)
+{
+	for (size_t k = 0; r->keys[f][k]; k++) {
+		const char *key = r->keys[f][k], *eq = k ? strchr(key, '=') : NULL;
+		json_t *v;
+
+		if (eq) {
+			char name[128];
+
+			snprintf(name, sizeof(name), "%.*s", (int)(eq - key), key);
+			v = json_object_get(rec, name);
+		} else {
+			v = json_object_get(rec, key);
+		}
+		if (v)
+			return v;
+	}
+	return NULL;
+}
+
+static int read_ndjson(struct run *r, struct xl_lines *lines, struct xl_err *err)
+{
+	struct xl_buf texts[MAX_FIELDS];
+	const char *text[MAX_FIELDS];
+	const char *line;
+	size_t len;
+	int ret = 0, rr;
+
+	for (size_t i = 0; i < r->nfields; i++)
+		xl_buf_init(&texts[i], 0);
+	xl_lines_set_flags(lines, XL_LINES_STRIP_BOM | XL_LINES_STRIP_CR | XL_LINES_SKIP_BLANK);
+	while ((rr = xl_lines_next(lines, &line, &len, err)) != 0) {
+		json_t *rec = NULL;
+
+		if (rr == -XL_ENOINPUT || rr == -XL_EIO) {
+			ret = rr;
+			break;
+		}
+		if (rr < 0 || xl_jsonl_parse(line, len, &rec, err) < 0) {
+			r->st.read++;
+			reject(r, xl_lines_file(lines), xl_lines_line(lines), NULL, NULL, err->msg,
+			       rr < 0 ? NULL : line, rr < 0 ? 0 : len, 0);
+		} else {
+			for (size_t i = 0; i < r->nfields; i++) {
+				json_t *v = json_field(r, rec, i);
+
+				text[i] = v ? json_text(v, &texts[i]) : NULL;
+			}
+			ret = take_row(r, text, xl_lines_file(lines), xl_lines_line(lines), line, len, 1, err);
+			json_decref(rec);
+			if (ret < 0)
+				break;
+		}
+		if (over_limit(r)) {
+			ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
+					 r->o->max_errors);
+			break;
+		}
+		progress(r, lines);
+	}
+	for (size_t i = 0; i < r->nfields; i++)
+		xl_buf_release(&texts[i]);
+	xl_lines_close(lines);
+	return ret;
+}
+
+static enum xl_import_format guess_format(const struct xl_import_opts *o, struct xl_lines *lines)
+{
+	struct xl_err ignore = XL_ERR_INIT;
+	const char *data;
+	size_t len, i = 0;
+
+	if (o->format != XL_IMPORT_AUTO)
+		return o->format;
+	if (o->npaths && strcmp(o->paths[0], "-")) {
+		const char *dot = strrchr(o->paths[0], '.');
+
+		if (dot && (!strcasecmp(dot, ".ndjson") || !strcasecmp(dot, ".jsonl") || !strcasecmp(dot, ".json")))
+			return XL_IMPORT_NDJSON;
+		if (dot && (!strcasecmp(dot, ".csv") || !strcasecmp(dot, ".txt")))
+			return XL_IMPORT_CSV;
+	}
+	if (xl_lines_peek(lines, &data, &len, &ignore) < 0)
+		return XL_IMPORT_CSV;
+	if (len >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3))
+		i = 3;
+	while (i < len && isspace((unsigned char)data[i]))
+		i++;
+	return i < len && data[i] == '{' ? XL_IMPORT_NDJSON : XL_IMPORT_CSV;
+}
+
+static int create_stage(struct run *r, struct xl_err *err)
+{
+	struct xl_buf sql = XL_BUF_INIT, copy = XL_BUF_INIT;
+	int ret;
+
+	xl_buf_adds(&sql, "CREATE TEMP TABLE xl_stage (_seq bigint PRIMARY KEY, _src text, _line bigint, _raw text");
+	xl_buf_adds(&copy, "COPY xl_stage (_seq, _src, _line, _raw");
+	for (size_t c = 0; c < r->ncols; c++) {
+		xl_buf_addf(&sql, ", \"%s\" %s", r->cols[c].name, r->cols[c].sqltype);
+		xl_buf_addf(&copy, ", \"%s\"", r->cols[c].name);
+	}
+	if (r->t->stage_extra)
+		xl_buf_addf(&sql, ", %s", r->t->stage_extra);
+	xl_buf_adds(&sql, ") ON COMMIT DROP");
+	xl_buf_adds(&copy, ") FROM STDIN");
+	ret = xl_db_exec(r->db, sql.buf, 0, NULL, NULL, err);
+	if (ret == 0)
+		ret = xl_db_copy_in_begin(r->db, copy.buf, err);
+	xl_buf_release(&sql);
+	xl_buf_release(&copy);
+	return ret;
+}
+
+/* DELETE the rows a condition refuses and report each. */
+static int refuse_where(struct run *r, const char *where, const char *field, const char *value,
+			const char *error, struct xl_err *err)
+{
+	struct xl_buf sql = XL_BUF_INIT;
+	PGresult *res = NULL;
+	int ret;
+
+	xl_buf_addf(&sql, "DELETE FROM xl_stage s WHERE %s RETURNING s._src, s._line, s._raw, (%s)::text",
+		    where, value);
+	ret = xl_db_exec(r->db, sql.buf, 0, NULL, &res, err);
+	xl_buf_release(&sql);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < PQntuples(res); i++) {
+		int64_t line = 0;
+
+		xl_num_parse_i64(PQgetvalue(res, i, 1), &line);
+		reject(r, PQgetvalue(res, i, 0), (uint64_t)line, field,
+		       PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), error,
+		       PQgetvalue(res, i, 2), (size_t)PQgetlength(res, i, 2),
+		       r->o->format == XL_IMPORT_NDJSON || !strcmp(r->st.format, "ndjson"));
+	}
+	PQclear(res);
+	return 0;
+}
+
+/* Rows the database has to judge: foreign keys, duplicates, rows already there. */
+static int check_in_db(struct run *r, struct xl_err *err)
+{
+	const struct xl_itable *t = r->t;
+	int ret = 0;
+
+	ret = xl_db_exec(r->db, "ANALYZE xl_stage", 0, NULL, NULL, err);
+	for (size_t i = 0; ret == 0 && t->resolve && t->resolve[i]; i++)
+		ret = xl_db_exec(r->db, t->resolve[i], 0, NULL, NULL, err);
+	for (size_t i = 0; ret == 0 && t->checks && t->checks[i].field; i++)
+		ret = refuse_where(r, t->checks[i].where, t->checks[i].field, t->checks[i].value,
+				   t->checks[i].error, err);
+	if (ret == 0 && t->key && !r->o->upsert) {
+		struct xl_buf where = XL_BUF_INIT, value = XL_BUF_INIT;
+
+		/* The same key twice in the input: the first row stands. */
+		xl_buf_addf(&where, "s._seq IN (SELECT _seq FROM (SELECT _seq, row_number() OVER "
+			    "(PARTITION BY %s ORDER BY _seq) AS n FROM xl_stage) d WHERE n > 1)", t->key);
+		xl_buf_addf(&value, "(SELECT concat_ws(', ', %s) FROM xl_stage x WHERE x._seq = s._seq)", t->key);
+		ret = refuse_where(r, where.buf, t->key, value.buf,
+				   "same key as an earlier row of this input", err);
+		xl_buf_release(&where);
+		xl_buf_release(&value);
+	}
+	if (ret == 0 && t->exists && !r->o->upsert)
+		ret = refuse_where(r, t->exists, NULL, "NULL",
+				   "already in the database (--upsert updates it)", err);
+	if (ret == 0 && over_limit(r))
+		ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
+				 r->o->max_errors);
+	return ret;
+}
+
+static int load(struct run *r, struct xl_err *err)
+{
+	const char *sql = r->o->upsert ? r->t->load_upsert : r->t->load;
+	PGresult *res = NULL;
+	int64_t ins = 0, upd = 0;
+	int ret = xl_db_exec(r->db, sql, 0, NULL, &res, err);
+
+	if (ret < 0)
+		return ret;
+	xl_num_parse_i64(PQgetvalue(res, 0, 0), &ins);
+	xl_num_parse_i64(PQgetvalue(res, 0, 1), &upd);
+	PQclear(res);
+	r->st.inserted = (uint64_t)ins;
+	r->st.updated = (uint64_t)upd;
+	if (r->t->after)
+		ret = xl_db_exec(r->db, r->t->after, 0, NULL, NULL, err);
+	return ret;
+}
+
+static int check_timezone(struct run *r, struct xl_err *err)
+{
+	const char *params[] = { r->tz };
+	char *v = NULL;
+	int ret = xl_db_query_value(r->db, "SELECT now() AT TIME ZONE $1", 1, params, &v, err);
+
+	free(v);
+	if (ret == -XL_EDB)
+		return xl_err_set(err, XL_EINVAL, "unknown time zone '%s'", r->tz);
+	return ret;
+}
+
+int xl_import_run(struct xl_db *db, const struct xl_import_opts *o,
+		  const struct xl_import_hooks *hooks, struct xl_import_stats *stats,
+		  struct xl_err *err)
+{
+	struct run *r = xl_xcalloc(1, sizeof(*r));
+	struct xl_lines *lines = NULL;
+	struct xl_err ignore = XL_ERR_INIT;
+	enum xl_import_format fmt;
+	int ret, in_tx = 0;
+
+	r->o = o;
+	r->h = hooks;
+	r->db = db;
+	r->t = xl_itable_find(o->table ? o->table : "");
+	r->currency = o->currency ? o->currency : "KRW";
+	r->tz = o->timezone ? o->timezone : "Asia/Seoul";
+	r->st.encoding = "UTF-8";
+	xl_buf_init(&r->copy, 0);
+	for (size_t i = 0; i < MAX_FIELDS; i++)
+		xl_buf_init(&r->vals[i], 0);
+	ret = xl_import_check(o, err);
+	if (ret == 0)
+		ret = plan(r, err);
+	if (ret == 0)
+		ret = check_timezone(r, err);
+	if (ret < 0)
+		goto out;
+	xl_lines_open(&lines, o->paths, o->npaths, o->max_line, XL_LINES_STRIP_BOM);
+	fmt = guess_format(o, lines);
+	r->st.format = fmt == XL_IMPORT_NDJSON ? "ndjson" : "csv";
+	ret = xl_db_exec(db, "BEGIN", 0, NULL, NULL, err);
+	if (ret < 0) {
+		xl_lines_close(lines);
+		goto out;
+	}
+	in_tx = 1;
+	ret = create_stage(r, err);
+	if (ret < 0) {
+		xl_lines_close(lines);
+		goto out;
+	}
+	/* The readers close lines. */
+	ret = fmt == XL_IMPORT_NDJSON ? read_ndjson(r, lines, err) : read_csv(r, lines, err);
+	if (ret == 0 && r->copy.len)
+		ret = xl_db_copy_in_put(db, r->copy.buf, r->copy.len, err);
+	if (ret < 0) {
+		xl_db_copy_in_end(db, "import stopped", &ignore);
+		goto out;
+	}
+	ret = xl_db_copy_in_end(db, NULL, err);
+	if (ret == 0)
+		ret = check_in_db(r, err);
+	if (ret == 0)
+		ret = load(r, err);
+	if (ret == 0 && !o->dry_run) {
+		ret = xl_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+		in_tx = 0;
+	}
+out:
+	if (in_tx)
+		xl_db_exec(db, "ROLLBACK", 0, NULL, NULL, &ignore);
+	r->st.loaded = r->st.read >= r->st.rejected ? r->st.read - r->st.rejected : 0;
+	if (ret < 0 || o->dry_run) {
+		r->st.inserted = 0;
+		r->st.updated = 0;
+	}
+	if (ret < 0)
+		r->st.loaded = 0;
+	if (stats)
+		*stats = r->st;
+	xl_buf_release(&r->copy);
+	for (size_t i = 0; i < MAX_FIELDS; i++)
+		xl_buf_release(&r->vals[i]);
+	free(r);
+	return ret;
+}

@@ -1,0 +1,323 @@
+#include "xl_import_tables.h"
+
+#include <string.h>
+
+#include "xl_banned.h"
+
+/*
+ * Every load statement ends in "SELECT inserted, updated": rows new to the
+ * table, and rows changed in it. Rows loaded but identical to what was
+ * there are the rest.
+ */
+#define COUNTS " SELECT count(*) FILTER (WHERE ins), count(*) FILTER (WHERE NOT ins) FROM done"
+
+/* The staging rows, one per key, the last one read winning (for --upsert). */
+#define LATEST(key) "src AS (SELECT DISTINCT ON (" key ") * FROM xl_stage ORDER BY " key ", _seq DESC)"
+
+static const char *const roles[] = { "buyer", "seller", "operator", "admin", NULL };
+static const char *const statuses[] = {
+	"pending", "paid", "preparing", "shipped", "delivered", "cancelled", "refunded", NULL
+};
+static const char *const kinds[] = { "view", "cart", "purchase", NULL };
+
+/* categories ------------------------------------------------------------ */
+
+static const struct xl_ifield category_fields[] = {
+	{ "slug", NULL, "text", XL_F_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "name", NULL, "text", XL_F_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "parent", NULL, "text", XL_F_SLUG, 0, 0, 0, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const struct xl_icheck category_checks[] = {
+	{ "parent", "s.parent IS NOT NULL AND NOT EXISTS (SELECT 1 FROM categories c WHERE c.slug = s.parent)"
+	  " AND NOT EXISTS (SELECT 1 FROM xl_stage p WHERE p.slug = s.parent)",
+	  "s.parent", "no such parent category (not in the database nor in this input)" },
+	{ "parent", "s.parent = s.slug", "s.parent", "a category cannot be its own parent" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+/* Parents may come in the same input: link them once all rows are in. */
+#define CATEGORY_PARENTS \
+	"UPDATE categories c SET parent_id = p.id FROM xl_stage s, categories p " \
+	"WHERE c.slug = s.slug AND p.slug = s.parent AND c.parent_id IS DISTINCT FROM p.id"
+
+/* products -------------------------------------------------------------- */
+
+static const struct xl_ifield product_fields[] = {
+	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "name", NULL, "text", XL_F_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "category", NULL, "text", XL_F_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "currency", NULL, "text", XL_F_CURRENCY, 0, 0, 0, NULL, NULL },
+	{ "price", "price_minor", "bigint", XL_F_MONEY, 0, 0, 0, NULL, "price" },
+	{ "price_minor", NULL, "bigint", XL_F_MONEY_MINOR, 0, 0, 0, NULL, "price" },
+	{ "stock", NULL, "integer", XL_F_INT, 0, 0, 2147483647, NULL, NULL },
+	{ "nutrition", NULL, "jsonb", XL_F_JSON, 0, 0, 0, NULL, NULL },
+	{ "image_path", NULL, "text", XL_F_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "active", NULL, "boolean", XL_F_BOOL, 0, 0, 0, NULL, NULL },
+	{ "seller", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const product_resolve[] = {
+	"UPDATE xl_stage s SET category_id = c.id FROM categories c WHERE c.slug = s.category",
+	"UPDATE xl_stage s SET seller_id = u.id FROM users u WHERE u.email = s.seller",
+	NULL
+};
+
+static const struct xl_icheck product_checks[] = {
+	{ "category", "s.category_id IS NULL", "s.category", "no such category" },
+	{ "seller", "s.seller IS NOT NULL AND s.seller_id IS NULL", "s.seller", "no such seller" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+#define PRODUCT_INSERT \
+	"INSERT INTO products (sku, name, category_id, seller_id, price_minor, currency, stock, nutrition, " \
+	"image_path, active) SELECT sku, name, category_id, seller_id, price_minor, currency, " \
+	"coalesce(stock, 0), nutrition, image_path, coalesce(active, true) FROM src "
+
+#define PRODUCT_LOAD \
+	"WITH src AS (SELECT * FROM xl_stage), done AS (" PRODUCT_INSERT \
+	"ON CONFLICT (sku) DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS
+
+#define PRODUCT_UPSERT \
+	"WITH " LATEST("sku") ", done AS (" PRODUCT_INSERT \
+	"ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category_id = EXCLUDED.category_id, " \
+	"seller_id = coalesce(EXCLUDED.seller_id, products.seller_id), price_minor = EXCLUDED.price_minor, " \
+	"currency = EXCLUDED.currency, stock = EXCLUDED.stock, " \
+	"nutrition = coalesce(EXCLUDED.nutrition, products.nutrition), " \
+	"image_path = coalesce(EXCLUDED.image_path, products.image_path), active = EXCLUDED.active " \
+	"WHERE (products.name, products.category_id, products.price_minor, products.currency, " \
+	"products.stock, products.active) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category_id, " \
+	"EXCLUDED.price_minor, EXCLUDED.currency, EXCLUDED.stock, EXCLUDED.active) " \
+	"OR (EXCLUDED.seller_id IS NOT NULL AND products.seller_id IS DISTINCT FROM EXCLUDED.seller_id) " \
+	"OR (EXCLUDED.nutrition IS NOT NULL AND products.nutrition IS DISTINCT FROM EXCLUDED.nutrition) " \
+	"OR (EXCLUDED.image_path IS NOT NULL AND products.image_path IS DISTINCT FROM EXCLUDED.image_path) " \
+	"RETURNING (xmax = 0) AS ins)" COUNTS
+
+/* users ----------------------------------------------------------------- */
+
+static const struct xl_ifield user_fields[] = {
+	{ "email", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "id" },
+	{ "ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "id" },
+	{ "display_name", NULL, "text", XL_F_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "role", NULL, "text", XL_F_ENUM, 0, 0, 0, roles, NULL },
+	{ "created_at", NULL, "timestamptz", XL_F_TIME, 0, 0, 0, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const struct xl_icheck user_checks[] = {
+	{ "email", "s.ref IS NOT NULL AND s.email IS NOT NULL AND EXISTS (SELECT 1 FROM users u "
+	  "WHERE u.email = s.email AND u.external_ref IS DISTINCT FROM s.ref)",
+	  "s.email", "this email belongs to another user" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+#define USER_INSERT \
+	"INSERT INTO users (email, external_ref, display_name, role, created_at) SELECT email, ref, " \
+	"coalesce(display_name, split_part(email, '@', 1), 'customer ' || ref), coalesce(role, 'buyer'), " \
+	"coalesce(created_at, now()) FROM src "
+
+/* The identifying key: the ref when there is one, else the email. */
+#define USER_KEY "coalesce(ref, email)"
+
+#define USER_LOAD \
+	"WITH src AS (SELECT * FROM xl_stage), done AS (" USER_INSERT \
+	"ON CONFLICT DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS
+
+/*
+ * Two conflict targets in one statement are not possible: rows with a ref
+ * are matched on it, rows without one on their email.
+ */
+#define USER_UPSERT \
+	"WITH " LATEST(USER_KEY) ", " \
+	"by_ref AS (INSERT INTO users (email, external_ref, display_name, role, created_at) " \
+	"SELECT email, ref, coalesce(display_name, split_part(email, '@', 1), 'customer ' || ref), " \
+	"coalesce(role, 'buyer'), coalesce(created_at, now()) FROM src WHERE ref IS NOT NULL " \
+	"ON CONFLICT (external_ref) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email), " \
+	"display_name = EXCLUDED.display_name, role = EXCLUDED.role " \
+	"WHERE (users.email, users.display_name, users.role) IS DISTINCT FROM " \
+	"(coalesce(EXCLUDED.email, users.email), EXCLUDED.display_name, EXCLUDED.role) " \
+	"RETURNING (xmax = 0) AS ins), " \
+	"by_email AS (INSERT INTO users (email, display_name, role, created_at) " \
+	"SELECT email, coalesce(display_name, split_part(email, '@', 1)), coalesce(role, 'buyer'), " \
+	"coalesce(created_at, now()) FROM src WHERE ref IS NULL " \
+	"ON CONFLICT (email) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role " \
+	"WHERE (users.display_name, users.role) IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.role) " \
+	"RETURNING (xmax = 0) AS ins), " \
+	"done AS (SELECT ins FROM by_ref UNION ALL SELECT ins FROM by_email)" COUNTS
+
+/* orders, from one row per order line ----------------------------------- */
+
+static const struct xl_ifield order_fields[] = {
+	{ "order_ref", NULL, "text", XL_F_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "buyer", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "buyer" },
+	{ "buyer_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "buyer" },
+	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "quantity", NULL, "integer", XL_F_INT, XL_IF_REQUIRED, 1, 1000000, NULL, NULL },
+	{ "currency", NULL, "text", XL_F_CURRENCY, 0, 0, 0, NULL, NULL },
+	{ "unit_price", "unit_price_minor", "bigint", XL_F_MONEY, 0, 0, 0, NULL, "unit_price" },
+	{ "unit_price_minor", NULL, "bigint", XL_F_MONEY_MINOR, 0, 0, 0, NULL, "unit_price" },
+	{ "placed_at", NULL, "timestamptz", XL_F_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "status", NULL, "text", XL_F_ENUM, 0, 0, 0, statuses, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const order_resolve[] = {
+	"UPDATE xl_stage s SET buyer_id = u.id FROM users u WHERE s.buyer_ref IS NOT NULL AND u.external_ref = s.buyer_ref",
+	"UPDATE xl_stage s SET buyer_id = u.id FROM users u WHERE s.buyer_ref IS NULL AND u.email = s.buyer",
+	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
+	/* An order's lines must agree with its first line on everything but the item. */
+	"UPDATE xl_stage s SET first_seq = f.first_seq FROM (SELECT order_ref, min(_seq) AS first_seq "
+	"FROM xl_stage GROUP BY order_ref) f WHERE f.order_ref = s.order_ref",
+	NULL
+};
+
+static const struct xl_icheck order_checks[] = {
+	{ "buyer", "s.buyer_id IS NULL", "coalesce(s.buyer_ref, s.buyer)", "no such buyer" },
+	{ "sku", "s.product_id IS NULL", "s.sku", "no such product" },
+	{ "order_ref", "EXISTS (SELECT 1 FROM xl_stage f WHERE f._seq = s.first_seq AND "
+	  "(f.buyer_id, f.placed_at, f.currency, f.status) IS DISTINCT FROM "
+	  "(s.buyer_id, s.placed_at, s.currency, s.status))",
+	  "s.order_ref", "line disagrees with the order's first line on buyer, time, currency or status" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+/*
+ * New orders with their lines (numbered in input order), totals and a
+ * first status history row. An order already in the database is left as
+ * it is: with --upsert its lines count as loaded and unchanged.
+ */
+#define ORDER_BODY \
+	"new_orders AS (INSERT INTO orders (external_ref, buyer_id, status, total_minor, currency, placed_at) " \
+	"SELECT order_ref, min(buyer_id), min(coalesce(status, 'delivered')), " \
+	"sum(quantity::bigint * unit_price_minor), min(currency), min(placed_at) FROM src " \
+	"GROUP BY order_ref ON CONFLICT (external_ref) DO NOTHING RETURNING id, external_ref, status, placed_at), " \
+	"history AS (INSERT INTO order_status_history (order_id, from_status, to_status, reason, changed_at) " \
+	"SELECT id, NULL, status, 'imported', placed_at FROM new_orders RETURNING 1), " \
+	"items AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) " \
+	"SELECT o.id, row_number() OVER (PARTITION BY s.order_ref ORDER BY s._seq), s.product_id, " \
+	"s.quantity, s.unit_price_minor FROM src s JOIN new_orders o ON o.external_ref = s.order_ref " \
+	"RETURNING 1), " \
+	"done AS (SELECT true AS ins FROM items)"
+
+#define ORDER_LOAD "WITH src AS (SELECT * FROM xl_stage), " ORDER_BODY COUNTS
+
+/* interactions ---------------------------------------------------------- */
+
+static const struct xl_ifield interaction_fields[] = {
+	{ "user", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "user" },
+	{ "user_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "user" },
+	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "kind", NULL, "text", XL_F_ENUM, XL_IF_REQUIRED, 0, 0, kinds, NULL },
+	{ "weight", NULL, "integer", XL_F_INT, 0, 1, 1000000, NULL, NULL },
+	{ "occurred_at", NULL, "timestamptz", XL_F_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+#define RESOLVE_USER \
+	"UPDATE xl_stage s SET user_id = u.id FROM users u WHERE s.user_ref IS NOT NULL AND u.external_ref = s.user_ref", \
+	"UPDATE xl_stage s SET user_id = u.id FROM users u WHERE s.user_ref IS NULL AND u.email = s.\"user\""
+
+static const char *const interaction_resolve[] = {
+	RESOLVE_USER,
+	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
+	NULL
+};
+
+static const struct xl_icheck interaction_checks[] = {
+	{ "user", "s.user_id IS NULL", "coalesce(s.user_ref, s.\"user\")", "no such user" },
+	{ "sku", "s.product_id IS NULL", "s.sku", "no such product" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+#define INTERACTION_LOAD \
+	"WITH done AS (INSERT INTO interactions (user_id, product_id, kind, weight, occurred_at) " \
+	"SELECT user_id, product_id, kind, coalesce(weight, 1), occurred_at FROM xl_stage " \
+	"RETURNING true AS ins)" COUNTS
+
+/* reviews --------------------------------------------------------------- */
+
+static const struct xl_ifield review_fields[] = {
+	{ "order_ref", NULL, "text", XL_F_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "user", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, NULL },
+	{ "user_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, NULL },
+	{ "rating", NULL, "smallint", XL_F_INT, XL_IF_REQUIRED, 1, 5, NULL, NULL },
+	{ "body", NULL, "text", XL_F_TEXT, 0, 0, 0, NULL, NULL },
+	{ "created_at", NULL, "timestamptz", XL_F_TIME, 0, 0, 0, NULL, NULL },
+	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
+};
+
+static const char *const review_resolve[] = {
+	RESOLVE_USER,
+	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
+	"UPDATE xl_stage s SET order_id = o.id, buyer_id = o.buyer_id FROM orders o WHERE o.external_ref = s.order_ref",
+	/* Without a user the review is the buyer's. */
+	"UPDATE xl_stage s SET user_id = s.buyer_id WHERE s.user_ref IS NULL AND s.\"user\" IS NULL",
+	NULL
+};
+
+static const struct xl_icheck review_checks[] = {
+	{ "order_ref", "s.order_id IS NULL", "s.order_ref", "no such order" },
+	{ "sku", "s.product_id IS NULL", "s.sku", "no such product" },
+	{ "user", "s.user_id IS NULL", "coalesce(s.user_ref, s.\"user\")", "no such user" },
+	{ "sku", "NOT EXISTS (SELECT 1 FROM order_items i WHERE i.order_id = s.order_id AND i.product_id = s.product_id)",
+	  "s.sku", "the order has no such product" },
+	{ "user", "s.user_id <> s.buyer_id", "coalesce(s.user_ref, s.\"user\")", "only the order's buyer can review it" },
+	{ NULL, NULL, NULL, NULL }
+};
+
+#define REVIEW_INSERT \
+	"INSERT INTO reviews (order_id, product_id, user_id, rating, body, created_at) " \
+	"SELECT order_id, product_id, user_id, rating, body, coalesce(created_at, now()) FROM src "
+
+#define REVIEW_LOAD \
+	"WITH src AS (SELECT * FROM xl_stage), done AS (" REVIEW_INSERT \
+	"ON CONFLICT DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS
+
+#define REVIEW_UPSERT \
+	"WITH " LATEST("order_id, product_id, user_id") ", done AS (" REVIEW_INSERT \
+	"ON CONFLICT (order_id, product_id, user_id) DO UPDATE SET rating = EXCLUDED.rating, body = EXCLUDED.body " \
+	"WHERE (reviews.rating, reviews.body) IS DISTINCT FROM (EXCLUDED.rating, EXCLUDED.body) " \
+	"RETURNING (xmax = 0) AS ins)" COUNTS
+
+/* ----------------------------------------------------------------------- */
+
+static const struct xl_itable tables[] = {
+	{ "categories", category_fields, "parent_id bigint", NULL, category_checks, "slug",
+	  "EXISTS (SELECT 1 FROM categories t WHERE t.slug = s.slug)",
+	  "WITH src AS (SELECT * FROM xl_stage), done AS (INSERT INTO categories (slug, name) "
+	  "SELECT slug, name FROM src ON CONFLICT (slug) DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS,
+	  "WITH " LATEST("slug") ", done AS (INSERT INTO categories (slug, name) SELECT slug, name FROM src "
+	  "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name WHERE categories.name IS DISTINCT FROM EXCLUDED.name "
+	  "RETURNING (xmax = 0) AS ins)" COUNTS,
+	  CATEGORY_PARENTS },
+	{ "products", product_fields, "category_id bigint, seller_id bigint", product_resolve, product_checks,
+	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL },
+	{ "users", user_fields, NULL, NULL, user_checks, USER_KEY,
+	  "EXISTS (SELECT 1 FROM users t WHERE (s.ref IS NOT NULL AND t.external_ref = s.ref) "
+	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL },
+	{ "orders", order_fields, "buyer_id bigint, product_id bigint, first_seq bigint", order_resolve,
+	  order_checks, NULL, "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
+	  ORDER_LOAD, ORDER_LOAD, NULL },
+	{ "interactions", interaction_fields, "user_id bigint, product_id bigint", interaction_resolve,
+	  interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL },
+	{ "reviews", review_fields, "user_id bigint, product_id bigint, order_id bigint, buyer_id bigint",
+	  review_resolve, review_checks, "order_id, product_id, user_id",
+	  "EXISTS (SELECT 1 FROM reviews t WHERE t.order_id = s.order_id AND t.product_id = s.product_id "
+	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL },
+};
+
+const struct xl_itable *xl_itable_find(const char *name)
+{
+	for (size_t i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		if (!strcmp(tables[i].name, name))
+			return &tables[i];
+	return NULL;
+}
+
+const char *xl_itable_names(void)
+{
+	return "categories, products, users, orders, interactions, reviews";
+}
