@@ -213,10 +213,14 @@ static int export_main(int argc, char **argv, const char *dsn)
 	return XL_EXIT_OK;
 }
 
+/* Past this many, refused rows go to the rejects file only (all of them with -v). */
+#define SHOW_REJECTS 10
+
 struct import_ctx {
 	struct xl_rejects *rej;
 	struct xl_progress progress;
 	int write_failed;
+	uint64_t shown;
 };
 
 static void on_reject(const struct xl_import_reject *rj, void *arg)
@@ -224,7 +228,9 @@ static void on_reject(const struct xl_import_reject *rj, void *arg)
 	struct import_ctx *c = arg;
 	struct xl_err err = XL_ERR_INIT;
 
-	if (rj->field && rj->value)
+	if (++c->shown > SHOW_REJECTS && xl_log_level() < XL_LOG_INFO) {
+		/* Nothing to print. */
+	} else if (rj->field && rj->value)
 		xl_log_at(rj->file, rj->line, "%s '%s': %s", rj->field, rj->value, rj->error);
 	else if (rj->field)
 		xl_log_at(rj->file, rj->line, "%s: %s", rj->field, rj->error);
@@ -343,6 +349,9 @@ static int import_main(int argc, char **argv, const char *dsn)
 	xl_db_close(db);
 	if (st.format && !strcmp(st.format, "csv"))
 		xl_info("reading CSV as %s", st.encoding);
+	if (ctx.shown > SHOW_REJECTS && xl_log_level() < XL_LOG_INFO)
+		xl_error("%llu more rows refused%s", (unsigned long long)(ctx.shown - SHOW_REJECTS),
+			 o.rejects_path ? "; all are in the rejects file" : "; --rejects FILE keeps them, -v shows them");
 	if (ret == 0 || ret == -XL_ETOOBIG)
 		xl_log_msg(XL_LOG_WARN, json_pack("{sIsIsIsIsIsf}", "read", (json_int_t)st.read,
 						  "loaded", (json_int_t)st.loaded, "rejected", (json_int_t)st.rejected,

@@ -214,9 +214,16 @@ static int read_header(struct run *r, const struct xl_csv_row *row, struct xl_er
 				if (r->t->fields[j].group && !strcmp(r->t->fields[j].group, f->group) &&
 				    (r->csv_index[j] >= 0 || r->set_value[j]))
 					any = 1;
-			if (!any)
-				return xl_err_set(err, XL_EINVAL, "%s: missing column '%s' or another way to give %s",
-						  row->file, f->name, f->group);
+			if (!any) {
+				char names[256] = "";
+
+				for (size_t j = 0; j < r->nfields; j++)
+					if (r->t->fields[j].group && !strcmp(r->t->fields[j].group, f->group))
+						snprintf(names + strlen(names), sizeof(names) - strlen(names),
+							 "%s'%s'", names[0] ? " or " : "", r->t->fields[j].name);
+				return xl_err_set(err, XL_EINVAL, "%s: missing column %s (the %s table needs one)",
+						  row->file, names, r->t->name);
+			}
 		}
 	}
 	return 0;
@@ -567,7 +574,14 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 			    r->have[r->field_col[j]])
 				any = 1;
 		if (!any) {
-			reject(r, file, line, f->name, NULL, "missing value", raw, rawlen, is_json);
+			struct xl_buf names = XL_BUF_INIT;
+
+			for (size_t j = 0; j < r->nfields; j++)
+				if (r->t->fields[j].group && !strcmp(r->t->fields[j].group, f->group))
+					xl_buf_addf(&names, "%s%s", names.len ? " or " : "", r->t->fields[j].name);
+			xl_buf_addf(&names, " needed");
+			reject(r, file, line, f->name, NULL, names.buf, raw, rawlen, is_json);
+			xl_buf_release(&names);
 			return 0;
 		}
 	}
