@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "xl_alloc.h"
 #include "xl_atfile.h"
@@ -15,6 +17,7 @@
 #include "xl_events.h"
 #include "xl_exit.h"
 #include "xl_export.h"
+#include "xl_gen.h"
 #include "xl_import.h"
 #include "xl_jsonl.h"
 #include "xl_log.h"
@@ -32,6 +35,7 @@ static const char usage_main[] =
 static const char help_main[] =
 	"commands:\n"
 	"  import    CSV or NDJSON rows into a table, checked, in one transaction\n"
+	"  generate  a deterministic synthetic K-Food shop, as NDJSON or loaded\n"
 	"  export    a table or a query as NDJSON or CSV\n"
 	"  events    the event outbox as NDJSON, optionally following it\n"
 	"\nSee 'xlcfi-etl COMMAND --help' and xlcfi-etl(1).\n";
@@ -53,6 +57,20 @@ static const char help_import[] =
 	"      --upsert            update rows that exist (by natural key) instead of refusing them\n"
 	"      --dry-run           check and report everything, load nothing\n"
 	"      --strict            refuse the whole input at the first bad row (--max-errors 0)\n";
+
+static const char usage_generate[] =
+	"usage: xlcfi-etl generate [-hqv] [--load] [--days n] [--dsn dsn] [--products n] [--seed n] "
+	"[--start date] [--users n] [-o dir]";
+
+static const char help_generate[] =
+	"options:\n"
+	"      --users=N           customers (default 1000)\n"
+	"      --products=N        products (default 200)\n"
+	"      --days=N            days of trading (default 90)\n"
+	"      --start=DATE        the first day, YYYY-MM-DD in Seoul (default 2026-01-01)\n"
+	"      --seed=N            the same seed gives the same data, byte for byte (default 1)\n"
+	"  -o, --output=DIR      one file per table in DIR (TABLE.ndjson) instead of stdout\n"
+	"      --load              import it all into the database, table by table\n";
 
 static const char usage_export[] =
 	"usage: xlcfi-etl export [-hqv] [--excel] [--dsn dsn] [--encoding enc] [--format fmt] "
@@ -116,7 +134,8 @@ static int sink_write(const char *data, size_t len, void *arg, struct xl_err *er
 enum {
 	OPT_TABLE = 0x100, OPT_SQL, OPT_FORMAT, OPT_EXCEL, OPT_ENCODING, OPT_SINCE, OPT_UNTIL,
 	OPT_TOPIC, OPT_FROM, OPT_GROUP, OPT_FOLLOW, OPT_LIMIT,
-	OPT_MAP, OPT_SET, OPT_CURRENCY, OPT_TIMEZONE, OPT_UPSERT, OPT_DRY_RUN, OPT_STRICT
+	OPT_MAP, OPT_SET, OPT_CURRENCY, OPT_TIMEZONE, OPT_UPSERT, OPT_DRY_RUN, OPT_STRICT,
+	OPT_USERS, OPT_PRODUCTS, OPT_DAYS, OPT_START, OPT_SEED, OPT_LOAD
 };
 
 static int export_main(int argc, char **argv, const char *dsn)
@@ -386,6 +405,187 @@ static int import_main(int argc, char **argv, const char *dsn)
 	return status;
 }
 
+struct gen_sink {
+	struct xl_atfile files[XL_GEN_NTABLES];
+	int to_files;
+	struct xl_progress progress;
+	struct xl_buf line;
+};
+
+static int gen_write(enum xl_gen_table t, const char *json, size_t len, void *arg, struct xl_err *err)
+{
+	struct gen_sink *g = arg;
+	FILE *fp = g->to_files ? g->files[t].fp : stdout;
+
+	xl_buf_reset(&g->line);
+	if (!g->to_files) {
+		/* One stream: each record says which table it is for. */
+		xl_buf_addf(&g->line, "{\"table\":\"%s\",", xl_gen_table_name(t));
+		xl_buf_add(&g->line, json + 1, len - 1);
+	} else {
+		xl_buf_add(&g->line, json, len);
+	}
+	xl_buf_addch(&g->line, '\n');
+	if (fwrite(g->line.buf, 1, g->line.len, fp) != g->line.len)
+		return xl_err_set(err, XL_EIO, "cannot write: %s", strerror(errno));
+	xl_progress_add(&g->progress, 1);
+	return 0;
+}
+
+static uint32_t parse_count(const char *opt, const char *arg, int64_t max)
+{
+	int64_t v;
+
+	if (xl_num_parse_range(arg, 1, max, &v) < 0)
+		xl_die_usage("invalid %s '%s': expected 1 to %lld", opt, arg, (long long)max);
+	return (uint32_t)v;
+}
+
+/* Import the generated files, in order, into the database. */
+static int load_generated(const char *dir, const char *dsn)
+{
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_db *db = NULL;
+	int status = XL_EXIT_OK;
+
+	connect_or_die(&db, dsn);
+	for (int t = 0; t < XL_GEN_NTABLES; t++) {
+		struct xl_buf path = XL_BUF_INIT;
+		char *paths[1];
+		struct xl_import_opts io = { 0 };
+		struct xl_import_stats st;
+		int ret;
+
+		xl_buf_addf(&path, "%s/%s.ndjson", dir, xl_gen_table_name(t));
+		paths[0] = path.buf;
+		io.table = xl_gen_table_name(t);
+		io.format = XL_IMPORT_NDJSON;
+		io.max_errors = -1;
+		io.paths = paths;
+		io.npaths = 1;
+		ret = xl_import_run(db, &io, NULL, &st, &err);
+		xl_buf_release(&path);
+		if (ret < 0) {
+			xl_db_close(db);
+			xl_die_err(&err);
+		}
+		xl_info("loaded %s: %llu rows", io.table, (unsigned long long)st.loaded);
+		if (st.rejected) {
+			xl_error("%s: %llu generated rows were refused (is the database empty?)", io.table,
+				 (unsigned long long)st.rejected);
+			status = XL_EXIT_DATAERR;
+		}
+	}
+	xl_db_close(db);
+	return status;
+}
+
+static int generate_main(int argc, char **argv, const char *dsn)
+{
+	static const struct option longopts[] = {
+		{ "users", required_argument, NULL, OPT_USERS },
+		{ "products", required_argument, NULL, OPT_PRODUCTS },
+		{ "days", required_argument, NULL, OPT_DAYS },
+		{ "start", required_argument, NULL, OPT_START },
+		{ "seed", required_argument, NULL, OPT_SEED },
+		{ "load", no_argument, NULL, OPT_LOAD },
+		{ "output", required_argument, NULL, 'o' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct xl_opt o = { .usage = usage_generate, .help = help_generate, .shortopts = "o:",
+			    .longopts = longopts, .flags = XL_OPT_DB };
+	struct xl_gen_opts go = { 1000, 200, 90, { 2026, 1, 1 }, 1 };
+	struct xl_gen_stats st;
+	struct gen_sink g = { .to_files = 0 };
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_buf tmpdir = XL_BUF_INIT;
+	const char *dir = NULL;
+	int64_t t0 = xl_time_mono(), v;
+	int c, ret, load = 0, status = XL_EXIT_OK;
+
+	xl_log_set_help_name("xlcfi-etl generate");
+	optind = 0;
+	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
+		switch (c) {
+		case OPT_USERS: go.users = parse_count("--users", optarg, 100000000); break;
+		case OPT_PRODUCTS: go.products = parse_count("--products", optarg, 10000000); break;
+		case OPT_DAYS: go.days = parse_count("--days", optarg, 3660); break;
+		case OPT_LOAD: load = 1; break;
+		case 'o': dir = optarg; break;
+		case OPT_SEED:
+			if (xl_num_parse_range(optarg, 0, INT64_MAX, &v) < 0)
+				xl_die_usage("invalid --seed '%s': expected a whole number", optarg);
+			go.seed = (uint64_t)v;
+			break;
+		case OPT_START:
+			if (xl_date_parse(optarg, &go.start, &err) < 0)
+				xl_die_usage("invalid --start: %s", err.msg);
+			break;
+		}
+	}
+	xl_opt_release(&o);
+	if (o.dsn)
+		dsn = o.dsn;
+	if (optind < argc)
+		xl_die_usage("unexpected argument '%s'", argv[optind]);
+	if (load && !dir) {
+		const char *tmp = getenv("TMPDIR");
+
+		xl_buf_addf(&tmpdir, "%s/xlcfi-generate.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+		if (!mkdtemp(tmpdir.buf))
+			xl_die(XL_EXIT_CANTCREAT, "cannot create '%s': %s", tmpdir.buf, strerror(errno));
+		dir = tmpdir.buf;
+	}
+	if (dir) {
+		g.to_files = 1;
+		if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+			xl_die(XL_EXIT_CANTCREAT, "cannot create '%s': %s", dir, strerror(errno));
+		for (int t = 0; t < XL_GEN_NTABLES; t++) {
+			struct xl_buf path = XL_BUF_INIT;
+
+			xl_buf_addf(&path, "%s/%s.ndjson", dir, xl_gen_table_name(t));
+			ret = xl_atfile_open(&g.files[t], path.buf, &err);
+			xl_buf_release(&path);
+			if (ret < 0)
+				xl_die_err(&err);
+		}
+	}
+	xl_progress_init(&g.progress, xl_progress_stream(), "generate", 0);
+	ret = xl_gen_run(&go, gen_write, &g, &st, &err);
+	xl_progress_done(&g.progress);
+	for (int t = 0; t < XL_GEN_NTABLES && g.to_files; t++) {
+		if (ret == 0)
+			ret = xl_atfile_commit(&g.files[t], &err);
+		else
+			xl_atfile_abort(&g.files[t]);
+	}
+	xl_buf_release(&g.line);
+	if (ret == -XL_EINVAL)
+		xl_die_usage("%s", err.msg);
+	if (ret < 0)
+		xl_die_err(&err);
+	xl_info("generated %llu orders (%llu lines), %llu interactions, %llu reviews in %.2f s",
+		(unsigned long long)st.orders, (unsigned long long)st.rows[XL_GEN_ORDERS],
+		(unsigned long long)st.rows[XL_GEN_INTERACTIONS], (unsigned long long)st.rows[XL_GEN_REVIEWS],
+		(double)(xl_time_mono() - t0) / 1e6);
+	if (load) {
+		status = load_generated(dir, dsn);
+		if (tmpdir.len) {
+			for (int t = 0; t < XL_GEN_NTABLES; t++) {
+				struct xl_buf path = XL_BUF_INIT;
+
+				xl_buf_addf(&path, "%s/%s.ndjson", dir, xl_gen_table_name(t));
+				unlink(path.buf);
+				xl_buf_release(&path);
+			}
+			rmdir(dir);
+		}
+	}
+	xl_buf_release(&tmpdir);
+	close_stdout_or_die();
+	return status;
+}
+
 struct follower {
 	struct xl_jsonl_writer out;
 	int64_t last;       /* id of the last event written */
@@ -566,7 +766,9 @@ int main(int argc, char **argv)
 	if (optind >= argc)
 		xl_die_usage("no command given");
 	cmd = argv[optind];
-	if (!strcmp(cmd, "import"))
+	if (!strcmp(cmd, "generate"))
+		status = generate_main(argc - optind, argv + optind, o.dsn);
+	else if (!strcmp(cmd, "import"))
 		status = import_main(argc - optind, argv + optind, o.dsn);
 	else if (!strcmp(cmd, "export"))
 		status = export_main(argc - optind, argv + optind, o.dsn);
