@@ -59,11 +59,8 @@ static const struct xl_ifield product_fields[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-static const char *const product_resolve[] = {
-	"UPDATE xl_stage s SET category_id = c.id FROM categories c WHERE c.slug = s.category",
-	"UPDATE xl_stage s SET seller_id = u.id FROM users u WHERE u.email = s.seller",
-	NULL
-};
+#define PRODUCT_COLS "c.id AS category_id, u.id AS seller_id"
+#define PRODUCT_JOINS "LEFT JOIN categories c ON c.slug = s.category LEFT JOIN users u ON u.email = s.seller"
 
 static const struct xl_icheck product_checks[] = {
 	{ "category", "s.category_id IS NULL", "s.category", "no such category" },
@@ -163,15 +160,13 @@ static const struct xl_ifield order_fields[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-static const char *const order_resolve[] = {
-	"UPDATE xl_stage s SET buyer_id = u.id FROM users u WHERE s.buyer_ref IS NOT NULL AND u.external_ref = s.buyer_ref",
-	"UPDATE xl_stage s SET buyer_id = u.id FROM users u WHERE s.buyer_ref IS NULL AND u.email = s.buyer",
-	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
-	/* An order's lines must agree with its first line on everything but the item. */
-	"UPDATE xl_stage s SET first_seq = f.first_seq FROM (SELECT order_ref, min(_seq) AS first_seq "
-	"FROM xl_stage GROUP BY order_ref) f WHERE f.order_ref = s.order_ref",
-	NULL
-};
+/* An order's lines must agree with its first line (first_seq) on all but the item. */
+#define ORDER_COLS "coalesce(ur.id, ue.id) AS buyer_id, p.id AS product_id, " \
+	"min(s._seq) OVER (PARTITION BY s.order_ref) AS first_seq"
+#define USER_JOINS(ref, email) \
+	"LEFT JOIN users ur ON s." ref " IS NOT NULL AND ur.external_ref = s." ref " " \
+	"LEFT JOIN users ue ON s." ref " IS NULL AND ue.email = s." email " "
+#define ORDER_JOINS USER_JOINS("buyer_ref", "buyer") "LEFT JOIN products p ON p.sku = s.sku"
 
 static const struct xl_icheck order_checks[] = {
 	{ "buyer", "s.buyer_id IS NULL", "coalesce(s.buyer_ref, s.buyer)", "no such buyer" },
@@ -215,15 +210,8 @@ static const struct xl_ifield interaction_fields[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-#define RESOLVE_USER \
-	"UPDATE xl_stage s SET user_id = u.id FROM users u WHERE s.user_ref IS NOT NULL AND u.external_ref = s.user_ref", \
-	"UPDATE xl_stage s SET user_id = u.id FROM users u WHERE s.user_ref IS NULL AND u.email = s.\"user\""
-
-static const char *const interaction_resolve[] = {
-	RESOLVE_USER,
-	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
-	NULL
-};
+#define INTERACTION_COLS "coalesce(ur.id, ue.id) AS user_id, p.id AS product_id"
+#define INTERACTION_JOINS USER_JOINS("user_ref", "\"user\"") "LEFT JOIN products p ON p.sku = s.sku"
 
 static const struct xl_icheck interaction_checks[] = {
 	{ "user", "s.user_id IS NULL", "coalesce(s.user_ref, s.\"user\")", "no such user" },
@@ -249,14 +237,11 @@ static const struct xl_ifield review_fields[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-static const char *const review_resolve[] = {
-	RESOLVE_USER,
-	"UPDATE xl_stage s SET product_id = p.id FROM products p WHERE p.sku = s.sku",
-	"UPDATE xl_stage s SET order_id = o.id, buyer_id = o.buyer_id FROM orders o WHERE o.external_ref = s.order_ref",
-	/* Without a user the review is the buyer's. */
-	"UPDATE xl_stage s SET user_id = s.buyer_id WHERE s.user_ref IS NULL AND s.\"user\" IS NULL",
-	NULL
-};
+/* Without a user the review is the buyer's. */
+#define REVIEW_COLS "o.id AS order_id, o.buyer_id AS buyer_id, p.id AS product_id, " \
+	"CASE WHEN s.user_ref IS NULL AND s.\"user\" IS NULL THEN o.buyer_id ELSE coalesce(ur.id, ue.id) END AS user_id"
+#define REVIEW_JOINS USER_JOINS("user_ref", "\"user\"") \
+	"LEFT JOIN products p ON p.sku = s.sku LEFT JOIN orders o ON o.external_ref = s.order_ref"
 
 static const struct xl_icheck review_checks[] = {
 	{ "order_ref", "s.order_id IS NULL", "s.order_ref", "no such order" },
@@ -285,7 +270,7 @@ static const struct xl_icheck review_checks[] = {
 /* ----------------------------------------------------------------------- */
 
 static const struct xl_itable tables[] = {
-	{ "categories", category_fields, "parent_id bigint", NULL, category_checks, "slug",
+	{ "categories", category_fields, NULL, NULL, category_checks, "slug",
 	  "EXISTS (SELECT 1 FROM categories t WHERE t.slug = s.slug)",
 	  "WITH src AS (SELECT * FROM xl_stage), done AS (INSERT INTO categories (slug, name) "
 	  "SELECT slug, name FROM src ON CONFLICT (slug) DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS,
@@ -293,18 +278,15 @@ static const struct xl_itable tables[] = {
 	  "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name WHERE categories.name IS DISTINCT FROM EXCLUDED.name "
 	  "RETURNING (xmax = 0) AS ins)" COUNTS,
 	  CATEGORY_PARENTS },
-	{ "products", product_fields, "category_id bigint, seller_id bigint", product_resolve, product_checks,
+	{ "products", product_fields, PRODUCT_COLS, PRODUCT_JOINS, product_checks,
 	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL },
 	{ "users", user_fields, NULL, NULL, user_checks, USER_KEY,
 	  "EXISTS (SELECT 1 FROM users t WHERE (s.ref IS NOT NULL AND t.external_ref = s.ref) "
 	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL },
-	{ "orders", order_fields, "buyer_id bigint, product_id bigint, first_seq bigint", order_resolve,
-	  order_checks, NULL, "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
+	{ "orders", order_fields, ORDER_COLS, ORDER_JOINS, order_checks, NULL, "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
 	  ORDER_LOAD, ORDER_LOAD, NULL },
-	{ "interactions", interaction_fields, "user_id bigint, product_id bigint", interaction_resolve,
-	  interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL },
-	{ "reviews", review_fields, "user_id bigint, product_id bigint, order_id bigint, buyer_id bigint",
-	  review_resolve, review_checks, "order_id, product_id, user_id",
+	{ "interactions", interaction_fields, INTERACTION_COLS, INTERACTION_JOINS, interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL },
+	{ "reviews", review_fields, REVIEW_COLS, REVIEW_JOINS, review_checks, "order_id, product_id, user_id",
 	  "EXISTS (SELECT 1 FROM reviews t WHERE t.order_id = s.order_id AND t.product_id = s.product_id "
 	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL },
 };

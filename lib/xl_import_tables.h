@@ -55,8 +55,13 @@ struct xl_icheck {
 struct xl_itable {
 	const char *name;
 	const struct xl_ifield *fields;
-	const char *stage_extra;    /* more staging columns, e.g. resolved ids */
-	const char *const *resolve; /* statements that fill them in, in order */
+	/*
+	 * Looked-up columns: a select list over the staging row "s" and the
+	 * joins it needs (LEFT JOINs on unique keys, so rows never multiply).
+	 * The staging table is rebuilt with them in one pass (no UPDATEs).
+	 */
+	const char *resolve_cols;
+	const char *resolve_joins;
 	const struct xl_icheck *checks;   /* run in order, {NULL} terminated */
 	const char *key;            /* staging columns that identify a row, or NULL */
 	const char *exists;         /* condition over "s": the row is already in the table */
