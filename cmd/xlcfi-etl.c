@@ -43,7 +43,7 @@ static const char help_main[] =
 static const char usage_import[] =
 	"usage: xlcfi-etl import [-hqv] [--dry-run] [--strict] [--upsert] [--currency code] "
 	"[--dsn dsn] [--encoding enc] [--format fmt] [--map src=dst,...] [--max-errors n] "
-	"[--rejects file] [--set field=value] [--timezone zone] --table table [file ...]";
+	"[--max-line size] [--rejects file] [--set field=value] [--timezone zone] --table table [file ...]";
 
 static const char help_import[] =
 	"options:\n"
@@ -362,6 +362,12 @@ static int import_main(int argc, char **argv, const char *dsn)
 	if (xl_rejects_open(&ctx.rej, o.rejects_path, -1, &err) < 0)
 		xl_die_err(&err);
 	connect_or_die(&db, dsn);
+	if (xl_import_check_db(db, &io, &err) < 0) {
+		xl_db_close(db);
+		if (err.code == XL_EINVAL)
+			xl_die_usage("%s", err.msg);
+		xl_die_err(&err);
+	}
 	xl_progress_init(&ctx.progress, xl_progress_stream(), "import", 0);
 	ret = xl_import_run(db, &io, &hooks, &st, &err);
 	xl_progress_done(&ctx.progress);

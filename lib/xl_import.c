@@ -104,6 +104,8 @@ static long field_for(const struct run *r, const char *name)
 	return -1;
 }
 
+static int plan(struct run *r, struct xl_err *err);
+
 int xl_import_check(const struct xl_import_opts *o, struct xl_err *err)
 {
 	const struct xl_itable *t = xl_itable_find(o->table ? o->table : "");
@@ -125,7 +127,29 @@ int xl_import_check(const struct xl_import_opts *o, struct xl_err *err)
 		if (!eq || eq == s || (i < o->nmaps && !eq[1]))
 			return xl_err_set(err, XL_EINVAL, "'%s' is not NAME=VALUE", s);
 	}
-	return 0;
+	{
+		/* --set must name a field of the table (after --map). */
+		struct run *r = xl_xcalloc(1, sizeof(*r));
+		int ret;
+
+		r->o = o;
+		r->t = t;
+		ret = plan(r, err);
+		free(r);
+		return ret;
+	}
+}
+
+int xl_import_check_db(struct xl_db *db, const struct xl_import_opts *o, struct xl_err *err)
+{
+	const char *params[] = { o->timezone ? o->timezone : "Asia/Seoul" };
+	char *v = NULL;
+	int ret = xl_db_query_value(db, "SELECT now() AT TIME ZONE $1", 1, params, &v, err);
+
+	free(v);
+	if (ret == -XL_EDB)
+		return xl_err_set(err, XL_EINVAL, "unknown time zone '%s'", params[0]);
+	return ret;
 }
 
 /* Staging columns, NDJSON keys and --set values, from the table's fields. */
@@ -244,7 +268,8 @@ static void plain_amount(const char *in, char *out, size_t size)
 {
 	size_t j = 0;
 
-	if (!strncmp(in, "\xE2\x82\xA9", 3))   /* ₩ */
+	/* ₩, and the full-width ￦ that CP949 text converts to. */
+	if (!strncmp(in, "\xE2\x82\xA9", 3) || !strncmp(in, "\xEF\xBF\xA6", 3))
 		in += 3;
 	for (; *in && j + 1 < size; in++)
 		if (*in != ',')
@@ -463,7 +488,7 @@ static int check_value(struct run *r, const struct xl_ifield *f, const char *s, 
 		size_t n = strlen(s);
 
 		/* Spreadsheets print integer ids as floats: 17850.0 is customer 17850. */
-		if (n > 2 && !strcmp(s + n - 2, ".0") && all_digits(xl_buf_empty) == 0) {
+		if (n > 2 && !strcmp(s + n - 2, ".0")) {
 			size_t k = 0;
 
 			while (k < n - 2 && isdigit((unsigned char)s[k]))
@@ -524,10 +549,8 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 		const struct xl_ifield *f = &r->t->fields[i];
 		const char *s = text[i];
 		size_t c = r->field_col[i];
-		char trimmed_buf[1];
 		struct xl_buf trimmed = XL_BUF_INIT;
 
-		(void)trimmed_buf;
 		if (s) {
 			/* Surrounding spaces are noise from spreadsheets. */
 			size_t n = strlen(s);
@@ -623,7 +646,7 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 	struct xl_csv_reader *in;
 	struct xl_csv_row row;
 	const char *text[MAX_FIELDS];
-	int ret = 0, rr, have_header = 0;
+	int ret = 0, rr;
 
 	xl_csv_open_lines(&in, lines, r->o->max_line, r->o->encoding);
 	while ((rr = xl_csv_read(in, &row, err)) != 0) {
@@ -640,7 +663,6 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 			ret = read_header(r, &row, err);
 			if (ret < 0)
 				break;
-			have_header = 1;
 			continue;
 		}
 		if (rr < 0) {
@@ -667,7 +689,6 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 		}
 		progress(r, lines);
 	}
-	(void)have_header;
 	r->st.encoding = xl_csv_encoding_name(in);
 	xl_csv_close(in);   /* closes lines too */
 	return ret;
@@ -881,7 +902,7 @@ static int check_in_db(struct run *r, struct xl_err *err)
 	}
 	if (ret == 0 && t->exists && !r->o->upsert)
 		ret = refuse_where(r, t->exists, NULL, "NULL",
-				   "already in the database (--upsert updates it)", err);
+				   "already in the database (--upsert accepts it)", err);
 	if (ret == 0 && over_limit(r))
 		ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
 				 r->o->max_errors);
@@ -904,18 +925,6 @@ static int load(struct run *r, struct xl_err *err)
 	r->st.updated = (uint64_t)upd;
 	if (r->t->after)
 		ret = xl_db_exec(r->db, r->t->after, 0, NULL, NULL, err);
-	return ret;
-}
-
-static int check_timezone(struct run *r, struct xl_err *err)
-{
-	const char *params[] = { r->tz };
-	char *v = NULL;
-	int ret = xl_db_query_value(r->db, "SELECT now() AT TIME ZONE $1", 1, params, &v, err);
-
-	free(v);
-	if (ret == -XL_EDB)
-		return xl_err_set(err, XL_EINVAL, "unknown time zone '%s'", r->tz);
 	return ret;
 }
 
@@ -943,7 +952,7 @@ int xl_import_run(struct xl_db *db, const struct xl_import_opts *o,
 	if (ret == 0)
 		ret = plan(r, err);
 	if (ret == 0)
-		ret = check_timezone(r, err);
+		ret = xl_import_check_db(db, o, err);
 	if (ret < 0)
 		goto out;
 	xl_lines_open(&lines, o->paths, o->npaths, o->max_line, XL_LINES_STRIP_BOM);

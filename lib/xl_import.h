@@ -77,10 +77,14 @@ struct xl_import_stats {
 
 /*
  * Check options before connecting: the table exists in xlcfi's list,
- * --upsert is available for it, a map or set is NAME=VALUE, the currency
- * is known. 0 or -XL_EINVAL with the reason.
+ * --upsert is available for it, a map or set is NAME=VALUE and a set
+ * names one of its fields, the currency is known. 0 or -XL_EINVAL with the
+ * reason.
  */
 int xl_import_check(const struct xl_import_opts *o, struct xl_err *err);
+
+/* The checks that need the database (--timezone is one it knows). 0 or -XL_EINVAL. */
+int xl_import_check_db(struct xl_db *db, const struct xl_import_opts *o, struct xl_err *err);
 
 /*
  * Run the import. Returns 0 when it went through (rows may have been

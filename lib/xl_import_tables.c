@@ -77,20 +77,25 @@ static const struct xl_icheck product_checks[] = {
 	"WITH src AS (SELECT * FROM xl_stage), done AS (" PRODUCT_INSERT \
 	"ON CONFLICT (sku) DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS
 
+/*
+ * Update what exists, then insert what does not. Done as an UPDATE (not ON
+ * CONFLICT) so that a column the input does not give keeps its value: an
+ * input without stock does not reset the stock.
+ */
 #define PRODUCT_UPSERT \
-	"WITH " LATEST("sku") ", done AS (" PRODUCT_INSERT \
-	"ON CONFLICT (sku) DO UPDATE SET name = EXCLUDED.name, category_id = EXCLUDED.category_id, " \
-	"seller_id = coalesce(EXCLUDED.seller_id, products.seller_id), price_minor = EXCLUDED.price_minor, " \
-	"currency = EXCLUDED.currency, stock = EXCLUDED.stock, " \
-	"nutrition = coalesce(EXCLUDED.nutrition, products.nutrition), " \
-	"image_path = coalesce(EXCLUDED.image_path, products.image_path), active = EXCLUDED.active " \
-	"WHERE (products.name, products.category_id, products.price_minor, products.currency, " \
-	"products.stock, products.active) IS DISTINCT FROM (EXCLUDED.name, EXCLUDED.category_id, " \
-	"EXCLUDED.price_minor, EXCLUDED.currency, EXCLUDED.stock, EXCLUDED.active) " \
-	"OR (EXCLUDED.seller_id IS NOT NULL AND products.seller_id IS DISTINCT FROM EXCLUDED.seller_id) " \
-	"OR (EXCLUDED.nutrition IS NOT NULL AND products.nutrition IS DISTINCT FROM EXCLUDED.nutrition) " \
-	"OR (EXCLUDED.image_path IS NOT NULL AND products.image_path IS DISTINCT FROM EXCLUDED.image_path) " \
-	"RETURNING (xmax = 0) AS ins)" COUNTS
+	"WITH " LATEST("sku") ", " \
+	"upd AS (UPDATE products t SET name = s.name, category_id = s.category_id, " \
+	"seller_id = coalesce(s.seller_id, t.seller_id), price_minor = s.price_minor, currency = s.currency, " \
+	"stock = coalesce(s.stock, t.stock), nutrition = coalesce(s.nutrition, t.nutrition), " \
+	"image_path = coalesce(s.image_path, t.image_path), active = coalesce(s.active, t.active) " \
+	"FROM src s WHERE t.sku = s.sku AND (t.name, t.category_id, t.seller_id, t.price_minor, t.currency, " \
+	"t.stock, t.nutrition, t.image_path, t.active) IS DISTINCT FROM (s.name, s.category_id, " \
+	"coalesce(s.seller_id, t.seller_id), s.price_minor, s.currency, coalesce(s.stock, t.stock), " \
+	"coalesce(s.nutrition, t.nutrition), coalesce(s.image_path, t.image_path), coalesce(s.active, t.active)) " \
+	"RETURNING false AS ins), " \
+	"new AS (" PRODUCT_INSERT "WHERE NOT EXISTS (SELECT 1 FROM products t WHERE t.sku = src.sku) " \
+	"ON CONFLICT (sku) DO NOTHING RETURNING true AS ins), " \
+	"done AS (SELECT ins FROM upd UNION ALL SELECT ins FROM new)" COUNTS
 
 /* users ----------------------------------------------------------------- */
 
@@ -123,26 +128,21 @@ static const struct xl_icheck user_checks[] = {
 	"ON CONFLICT DO NOTHING RETURNING (xmax = 0) AS ins)" COUNTS
 
 /*
- * Two conflict targets in one statement are not possible: rows with a ref
- * are matched on it, rows without one on their email.
+ * Rows with a ref are matched on it, rows without one on their email; a
+ * column the input does not give keeps its value.
  */
 #define USER_UPSERT \
 	"WITH " LATEST(USER_KEY) ", " \
-	"by_ref AS (INSERT INTO users (email, external_ref, display_name, role, created_at) " \
-	"SELECT email, ref, coalesce(display_name, split_part(email, '@', 1), 'customer ' || ref), " \
-	"coalesce(role, 'buyer'), coalesce(created_at, now()) FROM src WHERE ref IS NOT NULL " \
-	"ON CONFLICT (external_ref) DO UPDATE SET email = coalesce(EXCLUDED.email, users.email), " \
-	"display_name = EXCLUDED.display_name, role = EXCLUDED.role " \
-	"WHERE (users.email, users.display_name, users.role) IS DISTINCT FROM " \
-	"(coalesce(EXCLUDED.email, users.email), EXCLUDED.display_name, EXCLUDED.role) " \
-	"RETURNING (xmax = 0) AS ins), " \
-	"by_email AS (INSERT INTO users (email, display_name, role, created_at) " \
-	"SELECT email, coalesce(display_name, split_part(email, '@', 1)), coalesce(role, 'buyer'), " \
-	"coalesce(created_at, now()) FROM src WHERE ref IS NULL " \
-	"ON CONFLICT (email) DO UPDATE SET display_name = EXCLUDED.display_name, role = EXCLUDED.role " \
-	"WHERE (users.display_name, users.role) IS DISTINCT FROM (EXCLUDED.display_name, EXCLUDED.role) " \
-	"RETURNING (xmax = 0) AS ins), " \
-	"done AS (SELECT ins FROM by_ref UNION ALL SELECT ins FROM by_email)" COUNTS
+	"upd AS (UPDATE users t SET email = coalesce(s.email, t.email), " \
+	"display_name = coalesce(s.display_name, t.display_name), role = coalesce(s.role, t.role) " \
+	"FROM src s WHERE ((s.ref IS NOT NULL AND t.external_ref = s.ref) OR (s.ref IS NULL AND t.email = s.email)) " \
+	"AND (t.email, t.display_name, t.role) IS DISTINCT FROM " \
+	"(coalesce(s.email, t.email), coalesce(s.display_name, t.display_name), coalesce(s.role, t.role)) " \
+	"RETURNING false AS ins), " \
+	"new AS (" USER_INSERT "WHERE NOT EXISTS (SELECT 1 FROM users t WHERE (src.ref IS NOT NULL AND " \
+	"t.external_ref = src.ref) OR (src.ref IS NULL AND t.email = src.email)) " \
+	"ON CONFLICT DO NOTHING RETURNING true AS ins), " \
+	"done AS (SELECT ins FROM upd UNION ALL SELECT ins FROM new)" COUNTS
 
 /* orders, from one row per order line ----------------------------------- */
 
@@ -263,8 +263,9 @@ static const struct xl_icheck review_checks[] = {
 
 #define REVIEW_UPSERT \
 	"WITH " LATEST("order_id, product_id, user_id") ", done AS (" REVIEW_INSERT \
-	"ON CONFLICT (order_id, product_id, user_id) DO UPDATE SET rating = EXCLUDED.rating, body = EXCLUDED.body " \
-	"WHERE (reviews.rating, reviews.body) IS DISTINCT FROM (EXCLUDED.rating, EXCLUDED.body) " \
+	"ON CONFLICT (order_id, product_id, user_id) DO UPDATE SET rating = EXCLUDED.rating, " \
+	"body = coalesce(EXCLUDED.body, reviews.body) " \
+	"WHERE (reviews.rating, reviews.body) IS DISTINCT FROM (EXCLUDED.rating, coalesce(EXCLUDED.body, reviews.body)) " \
 	"RETURNING (xmax = 0) AS ins)" COUNTS
 
 /* ----------------------------------------------------------------------- */

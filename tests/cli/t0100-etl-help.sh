@@ -2,11 +2,11 @@
 # xlcfi-etl: help, usage errors, and the man page SYNOPSIS.
 . "$(dirname "$0")/../lib.sh"
 
-for sub in "" export events; do
+for sub in "" import generate export events; do
 	expect_code 0 "xlcfi-etl $sub --help exits 0" xlcfi-etl $sub --help
 done
 expect_success 'SYNOPSIS of xlcfi-etl(1) matches the usage lines' '
-	for s in "" export events; do help_usage xlcfi-etl $s; done > usage &&
+	for s in "" import generate export events; do help_usage xlcfi-etl $s; done > usage &&
 	man_synopsis "$TOP/man/xlcfi-etl.1" > synopsis &&
 	diff -u usage synopsis
 '
