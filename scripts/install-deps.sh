@@ -3,12 +3,12 @@
 # Does nothing (quickly) when they are all present. Uses sudo when not root.
 #
 # usage: scripts/install-deps.sh [--bench]
-#   --bench   also what the benchmark scripts need (nothing extra yet)
+#   --bench   also what the benchmark scripts need (csvkit, psycopg2, pgloader)
 set -eu
 
 PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcmocka-dev postgresql mandoc jq time"
 case "${1:-}" in
---bench) ;;
+--bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader" ;;
 "") ;;
 *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 64 ;;
 esac
