@@ -268,20 +268,32 @@ static void on_progress(uint64_t rows, uint64_t bytes, uint64_t total, void *arg
 	xl_progress_set(&c->progress, rows, bytes, total);
 }
 
-/* Split "a=b,c=d" into the list (each NAME=VALUE). */
-static void split_list(const char *arg, char ***list, size_t *n, size_t *alloc, struct xl_buf *keep)
-{
-	char *copy = xl_xstrdup(arg);
+/* A growing list of strings, each its own allocation. */
+struct strlist {
+	char **v;
+	size_t n, alloc;
+};
 
-	for (char *p = copy, *comma; p; p = comma ? comma + 1 : NULL) {
+static void strlist_add(struct strlist *l, const char *s, size_t len)
+{
+	XL_ALLOC_GROW(l->v, l->n + 1, l->alloc);
+	l->v[l->n++] = xl_xstrndup(s, len);
+}
+
+static void strlist_release(struct strlist *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+}
+
+/* Add each item of "a=b,c=d". */
+static void strlist_split(struct strlist *l, const char *arg)
+{
+	for (const char *p = arg, *comma; p; p = comma ? comma + 1 : NULL) {
 		comma = strchr(p, ',');
-		if (comma)
-			*comma = '\0';
-		XL_ALLOC_GROW(*list, *n + 1, *alloc);
-		(*list)[(*n)++] = p;
+		strlist_add(l, p, comma ? (size_t)(comma - p) : strlen(p));
 	}
-	/* The strings live in copy, freed with the list at the end. */
-	xl_buf_add(keep, &copy, sizeof(copy));
 }
 
 static int import_main(int argc, char **argv, const char *dsn)
@@ -306,9 +318,7 @@ static int import_main(int argc, char **argv, const char *dsn)
 	struct import_ctx ctx = { 0 };
 	struct xl_import_hooks hooks = { on_reject, on_progress, &ctx };
 	struct xl_err err = XL_ERR_INIT;
-	struct xl_buf keep = XL_BUF_INIT;
-	char **maps = NULL, **sets = NULL;
-	size_t nmaps = 0, amaps = 0, nsets = 0, asets = 0;
+	struct strlist maps = { 0 }, sets = { 0 };
 	struct xl_db *db = NULL;
 	int64_t t0 = xl_time_mono();
 	int c, ret, strict = 0, status;
@@ -323,11 +333,8 @@ static int import_main(int argc, char **argv, const char *dsn)
 		case OPT_UPSERT: io.upsert = 1; break;
 		case OPT_DRY_RUN: io.dry_run = 1; break;
 		case OPT_STRICT: strict = 1; break;
-		case OPT_MAP: split_list(optarg, &maps, &nmaps, &amaps, &keep); break;
-		case OPT_SET:
-			XL_ALLOC_GROW(sets, nsets + 1, asets);
-			sets[nsets++] = optarg;
-			break;
+		case OPT_MAP: strlist_split(&maps, optarg); break;
+		case OPT_SET: strlist_add(&sets, optarg, strlen(optarg)); break;
 		case OPT_FORMAT:
 			if (!strcmp(optarg, "csv"))
 				io.format = XL_IMPORT_CSV;
@@ -349,10 +356,10 @@ static int import_main(int argc, char **argv, const char *dsn)
 	xl_opt_release(&o);
 	if (o.dsn)
 		dsn = o.dsn;
-	io.maps = maps;
-	io.nmaps = nmaps;
-	io.sets = sets;
-	io.nsets = nsets;
+	io.maps = maps.v;
+	io.nmaps = maps.n;
+	io.sets = sets.v;
+	io.nsets = sets.n;
 	io.max_errors = strict ? 0 : o.max_errors;
 	io.max_line = o.max_line;
 	io.paths = argv + optind;
@@ -402,11 +409,8 @@ static int import_main(int argc, char **argv, const char *dsn)
 			xl_error("%s", err.msg);
 		status = XL_EXIT_IOERR;
 	}
-	for (size_t i = 0; i < keep.len / sizeof(char *); i++)
-		free(((char **)keep.buf)[i]);
-	xl_buf_release(&keep);
-	free(maps);
-	free(sets);
+	strlist_release(&maps);
+	strlist_release(&sets);
 	close_stdout_or_die();
 	return status;
 }

@@ -317,6 +317,21 @@ static int valid_email(const char *s)
 	       s[strlen(s) - 1] != '.' && !strpbrk(s, " \t\r\n,;<>") && strlen(s) <= 254;
 }
 
+/* Append s lower-cased if valid() accepts that, else refuse it with msg. */
+static int add_lower(struct xl_buf *out, const char *s, int (*valid)(const char *), const char *msg,
+		     struct xl_err *err)
+{
+	size_t start = out->len;
+
+	for (const char *c = s; *c; c++)
+		xl_buf_addch(out, (char)tolower((unsigned char)*c));
+	if (!valid(out->buf + start)) {
+		xl_buf_setlen(out, start);
+		return xl_err_set(err, XL_EINVAL, "%s", msg);
+	}
+	return 0;
+}
+
 /*
  * A time: RFC 3339 with its offset, or a local "YYYY-MM-DD[ T]HH:MM[:SS]"
  * or "YYYY-MM-DD" that the server reads in the import's time zone.
@@ -438,17 +453,8 @@ static int check_value(struct run *r, const struct xl_ifield *f, const char *s, 
 			return xl_err_set(err, XL_EINVAL, "not a SKU (letters, digits and . _ / -, at most 64)");
 		xl_buf_adds(out, s);
 		return 0;
-	case XL_F_EMAIL: {
-		size_t start = out->len;
-
-		for (const char *c = s; *c; c++)
-			xl_buf_addch(out, (char)tolower((unsigned char)*c));
-		if (!valid_email(out->buf + start)) {
-			xl_buf_setlen(out, start);
-			return xl_err_set(err, XL_EINVAL, "not an email address");
-		}
-		return 0;
-	}
+	case XL_F_EMAIL:
+		return add_lower(out, s, valid_email, "not an email address", err);
 	case XL_F_BOOL:
 		if (!strcasecmp(s, "true") || !strcasecmp(s, "t") || !strcasecmp(s, "yes") ||
 		    !strcasecmp(s, "y") || !strcmp(s, "1"))
@@ -473,17 +479,8 @@ static int check_value(struct run *r, const struct xl_ifield *f, const char *s, 
 			return xl_err_set(err, XL_EINVAL, "not a currency xlcfi knows (KRW, USD, GBP, ...)");
 		xl_buf_adds(out, s);
 		return 0;
-	case XL_F_SLUG: {
-		size_t start = out->len;
-
-		for (const char *c = s; *c; c++)
-			xl_buf_addch(out, (char)tolower((unsigned char)*c));
-		if (!valid_slug(out->buf + start)) {
-			xl_buf_setlen(out, start);
-			return xl_err_set(err, XL_EINVAL, "not a slug (lower-case words joined by '-')");
-		}
-		return 0;
-	}
+	case XL_F_SLUG:
+		return add_lower(out, s, valid_slug, "not a slug (lower-case words joined by '-')", err);
 	case XL_F_REF: {
 		size_t n = strlen(s);
 
