@@ -93,7 +93,7 @@ void xl_csv_open_lines(struct xl_csv_reader **out, struct xl_lines *lines, size_
 
 	r->max_row = max_row ? max_row : MAX_ROW_DEFAULT;
 	r->enc = enc;
-	r->enc_known = enc != XL_CSV_AUTO;
+	r->enc_known = 0;   /* decide_encoding also opens the CP949 converter */
 	r->lines = lines;
 	xl_lines_set_flags(lines, XL_LINES_STRIP_BOM);
 	csv_init(&r->parser, CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL);

@@ -526,6 +526,38 @@ static void copy_add(struct xl_buf *b, const char *s, size_t n)
 	xl_buf_add(b, s + start, n - start);
 }
 
+static int stage_row(struct run *r, const char *file, uint64_t line, const char *raw, size_t rawlen,
+		     int refused, struct xl_err *err);
+
+/*
+ * A refused row of a grouped table (an order line): stage just its group
+ * key, if it has a valid one, so that the rest of the group is refused too.
+ */
+static int stage_refused(struct run *r, const char *const *text, const char *file, uint64_t line,
+			 const char *raw, size_t rawlen, struct xl_err *err)
+{
+	struct xl_err ignore = XL_ERR_INIT;
+
+	if (!r->t->group_field)
+		return 0;
+	for (size_t c = 0; c < r->ncols; c++) {
+		r->have[c] = 0;
+		xl_buf_reset(&r->vals[c]);
+	}
+	for (size_t i = 0; i < r->nfields; i++) {
+		const struct xl_ifield *f = &r->t->fields[i];
+		size_t c = r->field_col[i];
+
+		if (strcmp(f->name, r->t->group_field) || !text || !text[i] || !*text[i])
+			continue;
+		if (check_value(r, f, text[i], r->currency, &r->vals[c], &ignore) < 0)
+			return 0;
+		r->have[c] = 1;
+		return stage_row(r, file, line, raw, rawlen, 1, err);
+	}
+	return 0;
+}
+
 /*
  * Validate one row, given its fields' texts (NULL = absent), and queue it
  * for COPY or refuse it. Returns 0, or a negative error for the import.
@@ -565,7 +597,7 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 			if (!s && (f->flags & XL_IF_REQUIRED)) {
 				reject(r, file, line, f->name, NULL, "missing value", raw, rawlen, is_json);
 				xl_buf_release(&trimmed);
-				return 0;
+				return stage_refused(r, text, file, line, raw, rawlen, err);
 			}
 			xl_buf_release(&trimmed);
 			continue;
@@ -573,7 +605,7 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 		if (check_value(r, f, s, currency, &r->vals[c], &verr) < 0) {
 			reject(r, file, line, f->name, s, verr.msg, raw, rawlen, is_json);
 			xl_buf_release(&trimmed);
-			return 0;
+			return stage_refused(r, text, file, line, raw, rawlen, err);
 		}
 		r->have[c] = 1;
 		if (f->type == XL_F_CURRENCY) {
@@ -602,7 +634,7 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 			xl_buf_addf(&names, " needed");
 			reject(r, file, line, f->name, NULL, names.buf, raw, rawlen, is_json);
 			xl_buf_release(&names);
-			return 0;
+			return stage_refused(r, text, file, line, raw, rawlen, err);
 		}
 	}
 	/* The currency column takes the default when the row has none. */
@@ -611,10 +643,21 @@ static int take_row(struct run *r, const char *const *text, const char *file, ui
 			xl_buf_adds(&r->vals[c], currency);
 			r->have[c] = 1;
 		}
+	return stage_row(r, file, line, raw, rawlen, 0, err);
+}
+
+/*
+ * Queue one row for COPY from the current values (those not had are
+ * NULL). A refused row is staged only to refuse the rest of its group.
+ */
+static int stage_row(struct run *r, const char *file, uint64_t line, const char *raw, size_t rawlen,
+		     int refused, struct xl_err *err)
+{
 	xl_buf_addf(&r->copy, "%llu\t", (unsigned long long)++r->seq);
 	copy_add(&r->copy, file, strlen(file));
 	xl_buf_addf(&r->copy, "\t%llu\t", (unsigned long long)line);
 	copy_add(&r->copy, raw, rawlen);
+	xl_buf_adds(&r->copy, refused ? "\tt" : "\tf");
 	for (size_t c = 0; c < r->ncols; c++) {
 		xl_buf_addch(&r->copy, '\t');
 		if (r->have[c])
@@ -643,7 +686,7 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 	struct xl_csv_reader *in;
 	struct xl_csv_row row;
 	const char *text[MAX_FIELDS];
-	int ret = 0, rr;
+	int ret = 0, rr, headers = 0;
 
 	xl_csv_open_lines(&in, lines, r->o->max_line, r->o->encoding);
 	while ((rr = xl_csv_read(in, &row, err)) != 0) {
@@ -660,6 +703,7 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 			ret = read_header(r, &row, err);
 			if (ret < 0)
 				break;
+			headers++;
 			continue;
 		}
 		if (rr < 0) {
@@ -672,6 +716,13 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 			snprintf(msg, sizeof(msg), "expected %zu fields as in the header, found %zu",
 				 r->csv_width, row.nfields);
 			reject(r, row.file, row.line, NULL, NULL, msg, row.raw, row.rawlen, 0);
+			/* Its order (say) can still be told from the columns it has. */
+			for (size_t i = 0; i < r->nfields; i++)
+				text[i] = r->csv_index[i] >= 0 && (size_t)r->csv_index[i] < row.nfields ?
+					  row.fields[r->csv_index[i]] : NULL;
+			ret = stage_refused(r, text, row.file, row.line, row.raw, row.rawlen, err);
+			if (ret < 0)
+				break;
 		} else {
 			for (size_t i = 0; i < r->nfields; i++)
 				text[i] = r->csv_index[i] >= 0 ? row.fields[r->csv_index[i]] : NULL;
@@ -686,6 +737,10 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 		}
 		progress(r, lines);
 	}
+	/* Not even a header: nothing says what the columns are. */
+	if (ret == 0 && headers == 0)
+		ret = xl_err_set(err, XL_EINVAL, "%s: no header row (the input is empty)",
+				 r->o->npaths ? r->o->paths[0] : "<stdin>");
 	r->st.encoding = xl_csv_encoding_name(in);
 	xl_csv_close(in);   /* closes lines too */
 	return ret;
@@ -818,8 +873,9 @@ static int create_stage(struct run *r, struct xl_err *err)
 	struct xl_buf sql = XL_BUF_INIT, copy = XL_BUF_INIT;
 	int ret;
 
-	xl_buf_adds(&sql, "CREATE TEMP TABLE xl_stage (_seq bigint PRIMARY KEY, _src text, _line bigint, _raw text");
-	xl_buf_adds(&copy, "COPY xl_stage (_seq, _src, _line, _raw");
+	xl_buf_adds(&sql, "CREATE TEMP TABLE xl_stage (_seq bigint PRIMARY KEY, _src text, _line bigint, "
+		    "_raw text, _refused boolean NOT NULL");
+	xl_buf_adds(&copy, "COPY xl_stage (_seq, _src, _line, _raw, _refused");
 	for (size_t c = 0; c < r->ncols; c++) {
 		xl_buf_addf(&sql, ", \"%s\" %s", r->cols[c].name, r->cols[c].sqltype);
 		xl_buf_addf(&copy, ", \"%s\"", r->cols[c].name);
@@ -842,8 +898,9 @@ static int refuse_where(struct run *r, const char *where, const char *field, con
 	PGresult *res = NULL;
 	int ret;
 
-	xl_buf_addf(&sql, "DELETE FROM xl_stage s WHERE %s RETURNING s._src, s._line, s._raw, (%s)::text",
-		    where, value);
+	/* Marked, not deleted: the other lines of a refused order must see it. */
+	xl_buf_addf(&sql, "UPDATE xl_stage s SET _refused = true WHERE NOT s._refused AND (%s) "
+		    "RETURNING s._src, s._line, s._raw, (%s)::text", where, value);
 	ret = xl_db_exec(r->db, sql.buf, 0, NULL, &res, err);
 	xl_buf_release(&sql);
 	if (ret < 0)
@@ -890,7 +947,8 @@ static int check_in_db(struct run *r, struct xl_err *err)
 
 		/* The same key twice in the input: the first row stands. */
 		xl_buf_addf(&where, "s._seq IN (SELECT _seq FROM (SELECT _seq, row_number() OVER "
-			    "(PARTITION BY %s ORDER BY _seq) AS n FROM xl_stage) d WHERE n > 1)", t->key);
+			    "(PARTITION BY %s ORDER BY _seq) AS n FROM xl_stage WHERE NOT _refused) d "
+			    "WHERE n > 1)", t->key);
 		xl_buf_addf(&value, "(SELECT concat_ws(', ', %s) FROM xl_stage x WHERE x._seq = s._seq)", t->key);
 		ret = refuse_where(r, where.buf, t->key, value.buf,
 				   "same key as an earlier row of this input", err);
@@ -900,6 +958,21 @@ static int check_in_db(struct run *r, struct xl_err *err)
 	if (ret == 0 && t->exists && !r->o->upsert)
 		ret = refuse_where(r, t->exists, NULL, "NULL",
 				   "already in the database (--upsert accepts it)", err);
+	if (ret == 0 && t->group_field) {
+		struct xl_buf where = XL_BUF_INIT, value = XL_BUF_INIT, msg = XL_BUF_INIT;
+
+		/* All or nothing: one refused line refuses its whole order. */
+		xl_buf_addf(&where, "s.%s IN (SELECT %s FROM xl_stage WHERE _refused AND %s IS NOT NULL)",
+			    t->group_field, t->group_field, t->group_field);
+		xl_buf_addf(&value, "s.%s", t->group_field);
+		xl_buf_addf(&msg, "another row with this %s was refused", t->group_field);
+		ret = refuse_where(r, where.buf, t->group_field, value.buf, msg.buf, err);
+		xl_buf_release(&where);
+		xl_buf_release(&value);
+		xl_buf_release(&msg);
+	}
+	if (ret == 0)
+		ret = xl_db_exec(r->db, "DELETE FROM xl_stage WHERE _refused", 0, NULL, NULL, err);
 	if (ret == 0 && over_limit(r))
 		ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
 				 r->o->max_errors);

@@ -160,9 +160,7 @@ static const struct xl_ifield order_fields[] = {
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
-/* An order's lines must agree with its first line (first_seq) on all but the item. */
-#define ORDER_COLS "coalesce(ur.id, ue.id) AS buyer_id, p.id AS product_id, " \
-	"min(s._seq) OVER (PARTITION BY s.order_ref) AS first_seq"
+#define ORDER_COLS "coalesce(ur.id, ue.id) AS buyer_id, p.id AS product_id"
 #define USER_JOINS(ref, email) \
 	"LEFT JOIN users ur ON s." ref " IS NOT NULL AND ur.external_ref = s." ref " " \
 	"LEFT JOIN users ue ON s." ref " IS NULL AND ue.email = s." email " "
@@ -171,9 +169,16 @@ static const struct xl_ifield order_fields[] = {
 static const struct xl_icheck order_checks[] = {
 	{ "buyer", "s.buyer_id IS NULL", "coalesce(s.buyer_ref, s.buyer)", "no such buyer" },
 	{ "sku", "s.product_id IS NULL", "s.sku", "no such product" },
-	/* Times may differ (a till that ticked over a minute): the order takes the earliest. */
-	{ "order_ref", "EXISTS (SELECT 1 FROM xl_stage f WHERE f._seq = s.first_seq AND "
-	  "(f.buyer_id, f.currency, f.status) IS DISTINCT FROM (s.buyer_id, s.currency, s.status))",
+	/*
+	 * An order's lines must agree with its first good line on all but the
+	 * item. Times may differ (a till that ticked over a minute): the order
+	 * takes the earliest.
+	 */
+	{ "order_ref", "s._seq IN (SELECT _seq FROM (SELECT _seq, buyer_id, currency, status, "
+	  "first_value(buyer_id) OVER w AS fb, first_value(currency) OVER w AS fc, "
+	  "first_value(status) OVER w AS fs FROM xl_stage WHERE NOT _refused "
+	  "WINDOW w AS (PARTITION BY order_ref ORDER BY _seq)) d "
+	  "WHERE (d.buyer_id, d.currency, d.status) IS DISTINCT FROM (d.fb, d.fc, d.fs))",
 	  "s.order_ref", "line disagrees with the order's first line on buyer, currency or status" },
 	{ NULL, NULL, NULL, NULL }
 };
@@ -278,18 +283,19 @@ static const struct xl_itable tables[] = {
 	  "WITH " LATEST("slug") ", done AS (INSERT INTO categories (slug, name) SELECT slug, name FROM src "
 	  "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name WHERE categories.name IS DISTINCT FROM EXCLUDED.name "
 	  "RETURNING (xmax = 0) AS ins)" COUNTS,
-	  CATEGORY_PARENTS },
+	  CATEGORY_PARENTS, NULL },
 	{ "products", product_fields, PRODUCT_COLS, PRODUCT_JOINS, product_checks,
-	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL },
+	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL, NULL },
 	{ "users", user_fields, NULL, NULL, user_checks, USER_KEY,
 	  "EXISTS (SELECT 1 FROM users t WHERE (s.ref IS NOT NULL AND t.external_ref = s.ref) "
-	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL },
-	{ "orders", order_fields, ORDER_COLS, ORDER_JOINS, order_checks, NULL, "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
-	  ORDER_LOAD, ORDER_LOAD, NULL },
-	{ "interactions", interaction_fields, INTERACTION_COLS, INTERACTION_JOINS, interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL },
+	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL, NULL },
+	{ "orders", order_fields, ORDER_COLS, ORDER_JOINS, order_checks, NULL,
+	  "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
+	  ORDER_LOAD, ORDER_LOAD, NULL, "order_ref" },
+	{ "interactions", interaction_fields, INTERACTION_COLS, INTERACTION_JOINS, interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL, NULL },
 	{ "reviews", review_fields, REVIEW_COLS, REVIEW_JOINS, review_checks, "order_id, product_id, user_id",
 	  "EXISTS (SELECT 1 FROM reviews t WHERE t.order_id = s.order_id AND t.product_id = s.product_id "
-	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL },
+	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL, NULL },
 };
 
 const struct xl_itable *xl_itable_find(const char *name)

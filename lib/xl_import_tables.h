@@ -9,9 +9,9 @@
  * (xl_stage) into the real ones. Internal to xl_import; static data.
  *
  * The staging table always has _seq (the row's number in this import),
- * _src (its file), _line and _raw (its text), then one column per field.
- * SQL checks delete the rows they refuse and return
- * (_src, _line, _raw, value); see struct xl_icheck.
+ * _src (its file), _line and _raw (its text), _refused, then one column
+ * per field. SQL checks mark the rows they refuse (_refused) and consider
+ * only rows not yet refused; the marked rows are dropped before loading.
  */
 enum xl_ftype {
 	XL_F_TEXT,          /* any text, trimmed */
@@ -68,6 +68,11 @@ struct xl_itable {
 	const char *load;           /* insert (plain) ... RETURNING (xmax = 0) AS ins */
 	const char *load_upsert;    /* insert or update; NULL = --upsert not available */
 	const char *after;          /* a statement run after loading, or NULL */
+	/*
+	 * Rows that stand or fall together (the lines of one order): the
+	 * field that ties them. When one is refused, so are the others.
+	 */
+	const char *group_field;
 };
 
 /* The table of that name, or NULL. */
