@@ -23,9 +23,9 @@ static const char *const kinds[] = { "view", "cart", "purchase", NULL };
 /* categories ------------------------------------------------------------ */
 
 static const struct xl_ifield category_fields[] = {
-	{ "slug", NULL, "text", XL_F_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "name", NULL, "text", XL_F_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
-	{ "parent", NULL, "text", XL_F_SLUG, 0, 0, 0, NULL, NULL },
+	{ "slug", NULL, "text", XL_V_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "name", NULL, "text", XL_V_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "parent", NULL, "text", XL_V_SLUG, 0, 0, 0, NULL, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -45,17 +45,17 @@ static const struct xl_icheck category_checks[] = {
 /* products -------------------------------------------------------------- */
 
 static const struct xl_ifield product_fields[] = {
-	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "name", NULL, "text", XL_F_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
-	{ "category", NULL, "text", XL_F_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "currency", NULL, "text", XL_F_CURRENCY, 0, 0, 0, NULL, NULL },
-	{ "price", "price_minor", "bigint", XL_F_MONEY, 0, 0, 0, NULL, "price" },
-	{ "price_minor", NULL, "bigint", XL_F_MONEY_MINOR, 0, 0, 0, NULL, "price" },
-	{ "stock", NULL, "integer", XL_F_INT, 0, 0, 2147483647, NULL, NULL },
-	{ "nutrition", NULL, "jsonb", XL_F_JSON, 0, 0, 0, NULL, NULL },
-	{ "image_path", NULL, "text", XL_F_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
-	{ "active", NULL, "boolean", XL_F_BOOL, 0, 0, 0, NULL, NULL },
-	{ "seller", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, NULL },
+	{ "sku", NULL, "text", XL_V_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "name", NULL, "text", XL_V_TEXT, XL_IF_REQUIRED | XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "category", NULL, "text", XL_V_SLUG, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "currency", NULL, "text", XL_V_CURRENCY, 0, 0, 0, NULL, NULL },
+	{ "price", "price_minor", "bigint", XL_V_MONEY, 0, 0, 0, NULL, "price" },
+	{ "price_minor", NULL, "bigint", XL_V_MONEY_MINOR, 0, 0, 0, NULL, "price" },
+	{ "stock", NULL, "integer", XL_V_INT, 0, 0, 2147483647, NULL, NULL },
+	{ "nutrition", NULL, "jsonb", XL_V_JSON, 0, 0, 0, NULL, NULL },
+	{ "image_path", NULL, "text", XL_V_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "active", NULL, "boolean", XL_V_BOOL, 0, 0, 0, NULL, NULL },
+	{ "seller", NULL, "text", XL_V_EMAIL, 0, 0, 0, NULL, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -100,11 +100,11 @@ static const struct xl_icheck product_checks[] = {
 /* users ----------------------------------------------------------------- */
 
 static const struct xl_ifield user_fields[] = {
-	{ "email", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "id" },
-	{ "ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "id" },
-	{ "display_name", NULL, "text", XL_F_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
-	{ "role", NULL, "text", XL_F_ENUM, 0, 0, 0, roles, NULL },
-	{ "created_at", NULL, "timestamptz", XL_F_TIME, 0, 0, 0, NULL, NULL },
+	{ "email", NULL, "text", XL_V_EMAIL, 0, 0, 0, NULL, "id" },
+	{ "ref", NULL, "text", XL_V_REF, 0, 0, 0, NULL, "id" },
+	{ "display_name", NULL, "text", XL_V_TEXT, XL_IF_NONEMPTY, 0, 0, NULL, NULL },
+	{ "role", NULL, "text", XL_V_ENUM, 0, 0, 0, roles, NULL },
+	{ "created_at", NULL, "timestamptz", XL_V_TIME, 0, 0, 0, NULL, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -147,16 +147,16 @@ static const struct xl_icheck user_checks[] = {
 /* orders, from one row per order line ----------------------------------- */
 
 static const struct xl_ifield order_fields[] = {
-	{ "order_ref", NULL, "text", XL_F_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "buyer", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "buyer" },
-	{ "buyer_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "buyer" },
-	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "quantity", NULL, "integer", XL_F_INT, XL_IF_REQUIRED, 1, 1000000, NULL, NULL },
-	{ "currency", NULL, "text", XL_F_CURRENCY, 0, 0, 0, NULL, NULL },
-	{ "unit_price", "unit_price_minor", "bigint", XL_F_MONEY, 0, 0, 0, NULL, "unit_price" },
-	{ "unit_price_minor", NULL, "bigint", XL_F_MONEY_MINOR, 0, 0, 0, NULL, "unit_price" },
-	{ "placed_at", NULL, "timestamptz", XL_F_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "status", NULL, "text", XL_F_ENUM, 0, 0, 0, statuses, NULL },
+	{ "order_ref", NULL, "text", XL_V_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "buyer", NULL, "text", XL_V_EMAIL, 0, 0, 0, NULL, "buyer" },
+	{ "buyer_ref", NULL, "text", XL_V_REF, 0, 0, 0, NULL, "buyer" },
+	{ "sku", NULL, "text", XL_V_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "quantity", NULL, "integer", XL_V_INT, XL_IF_REQUIRED, 1, 1000000, NULL, NULL },
+	{ "currency", NULL, "text", XL_V_CURRENCY, 0, 0, 0, NULL, NULL },
+	{ "unit_price", "unit_price_minor", "bigint", XL_V_MONEY, 0, 0, 0, NULL, "unit_price" },
+	{ "unit_price_minor", NULL, "bigint", XL_V_MONEY_MINOR, 0, 0, 0, NULL, "unit_price" },
+	{ "placed_at", NULL, "timestamptz", XL_V_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "status", NULL, "text", XL_V_ENUM, 0, 0, 0, statuses, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -206,12 +206,12 @@ static const struct xl_icheck order_checks[] = {
 /* interactions ---------------------------------------------------------- */
 
 static const struct xl_ifield interaction_fields[] = {
-	{ "user", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, "user" },
-	{ "user_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, "user" },
-	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "kind", NULL, "text", XL_F_ENUM, XL_IF_REQUIRED, 0, 0, kinds, NULL },
-	{ "weight", NULL, "integer", XL_F_INT, 0, 1, 1000000, NULL, NULL },
-	{ "occurred_at", NULL, "timestamptz", XL_F_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "user", NULL, "text", XL_V_EMAIL, 0, 0, 0, NULL, "user" },
+	{ "user_ref", NULL, "text", XL_V_REF, 0, 0, 0, NULL, "user" },
+	{ "sku", NULL, "text", XL_V_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "kind", NULL, "text", XL_V_ENUM, XL_IF_REQUIRED, 0, 0, kinds, NULL },
+	{ "weight", NULL, "integer", XL_V_INT, 0, 1, 1000000, NULL, NULL },
+	{ "occurred_at", NULL, "timestamptz", XL_V_TIME, XL_IF_REQUIRED, 0, 0, NULL, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 
@@ -232,13 +232,13 @@ static const struct xl_icheck interaction_checks[] = {
 /* reviews --------------------------------------------------------------- */
 
 static const struct xl_ifield review_fields[] = {
-	{ "order_ref", NULL, "text", XL_F_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "sku", NULL, "text", XL_F_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
-	{ "user", NULL, "text", XL_F_EMAIL, 0, 0, 0, NULL, NULL },
-	{ "user_ref", NULL, "text", XL_F_REF, 0, 0, 0, NULL, NULL },
-	{ "rating", NULL, "smallint", XL_F_INT, XL_IF_REQUIRED, 1, 5, NULL, NULL },
-	{ "body", NULL, "text", XL_F_TEXT, 0, 0, 0, NULL, NULL },
-	{ "created_at", NULL, "timestamptz", XL_F_TIME, 0, 0, 0, NULL, NULL },
+	{ "order_ref", NULL, "text", XL_V_REF, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "sku", NULL, "text", XL_V_SKU, XL_IF_REQUIRED, 0, 0, NULL, NULL },
+	{ "user", NULL, "text", XL_V_EMAIL, 0, 0, 0, NULL, NULL },
+	{ "user_ref", NULL, "text", XL_V_REF, 0, 0, 0, NULL, NULL },
+	{ "rating", NULL, "smallint", XL_V_INT, XL_IF_REQUIRED, 1, 5, NULL, NULL },
+	{ "body", NULL, "text", XL_V_TEXT, 0, 0, 0, NULL, NULL },
+	{ "created_at", NULL, "timestamptz", XL_V_TIME, 0, 0, 0, NULL, NULL },
 	{ NULL, NULL, NULL, 0, 0, 0, 0, NULL, NULL }
 };
 

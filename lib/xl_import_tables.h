@@ -3,6 +3,8 @@
 
 #include <stddef.h>
 
+#include "xl_value.h"
+
 /*
  * What xl_import knows of each table it loads: the input fields, how each
  * is checked, and the SQL that takes validated rows from the staging table
@@ -13,21 +15,6 @@
  * per field. SQL checks mark the rows they refuse (_refused) and consider
  * only rows not yet refused; the marked rows are dropped before loading.
  */
-enum xl_ftype {
-	XL_F_TEXT,          /* any text, trimmed */
-	XL_F_INT,           /* an integer in [min, max] */
-	XL_F_MONEY,         /* a decimal amount in major units of the row's currency */
-	XL_F_MONEY_MINOR,   /* an integer count of minor units, >= 0 */
-	XL_F_TIME,          /* RFC 3339, or a local time in --timezone */
-	XL_F_ENUM,          /* one of values, case-insensitive */
-	XL_F_SKU,           /* [A-Za-z0-9][A-Za-z0-9._/-]{0,63} */
-	XL_F_EMAIL,         /* lower-cased, one '@', a dot in the domain */
-	XL_F_BOOL,          /* true/false, yes/no, 1/0, t/f, y/n */
-	XL_F_JSON,          /* a JSON object */
-	XL_F_CURRENCY,      /* an ISO 4217 code xlcfi knows */
-	XL_F_SLUG,          /* lower-case words joined by '-' */
-	XL_F_REF            /* an id from another system; "17850.0" reads as "17850" */
-};
 
 enum xl_ifield_flags {
 	XL_IF_REQUIRED = 1 << 0,    /* the row is refused without it */
@@ -38,10 +25,10 @@ struct xl_ifield {
 	const char *name;           /* the input name (after --map) */
 	const char *column;         /* its staging column; NULL = name */
 	const char *sqltype;        /* the staging column's type */
-	enum xl_ftype type;
+	enum xl_vtype type;
 	unsigned flags;
-	long long min, max;         /* XL_F_INT */
-	const char *const *values;  /* XL_F_ENUM, NULL-terminated */
+	long long min, max;         /* XL_V_INT */
+	const char *const *values;  /* XL_V_ENUM, NULL-terminated */
 	const char *group;          /* at least one field of a group is required */
 };
 
