@@ -104,6 +104,8 @@ retail="$top/../shared/data/online_retail.csv.gz"
 retail_line=""
 if [ -f "$retail" ]; then
 	echo "2. Online Retail ..." >&2
+	# The clean copies above set ids by hand: start the sequences afresh.
+	reset_orders
 	printf 'slug,name\nonline-retail,Online Retail\n' | "$etl" -q import --table categories
 	rt() {
 		zcat "$retail" | "$etl" -q import --table products --upsert --currency GBP \
