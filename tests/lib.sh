@@ -165,3 +165,34 @@ man_synopsis() {
 help_usage() {
 	"$@" --help | sed -n 's/^usage: //p'
 }
+
+# run N cmd [arg ...]: cmd, its output in out and err, must exit with exactly N.
+run() {
+	local want=$1 got
+	shift
+	"$@" > out 2> err
+	got=$?
+	if [ "$got" -ne "$want" ]; then
+		echo "exit $got, want $want: $*"
+		cat err
+		return 1
+	fi
+}
+
+# The rows of a table of the scratch database.
+count() { sql -c "select count(*) from $1"; }
+
+# The numbers of xlcfi-etl import's summary line in FILE: read loaded new changed rejected.
+summary() {
+	sed -n 's/^xlcfi-etl: .*read \([0-9]*\), loaded \([0-9]*\) (\([0-9]*\) new, \([0-9]*\) changed), rejected \([0-9]*\) in .*/\1 \2 \3 \4 \5/p' "$1"
+}
+
+# summary_is FILE READ LOADED NEW CHANGED REJECTED, and loaded + rejected = read.
+summary_is() {
+	local got
+	got=$(summary "$1")
+	shift
+	[ "$got" = "$*" ] || { echo "summary '$got', want '$*'"; return 1; }
+	set -- $got
+	[ $(($2 + $5)) -eq "$1" ] || { echo "loaded $2 + rejected $5 != read $1"; return 1; }
+}

@@ -11,34 +11,9 @@ if [ ! -f "$RETAIL" ]; then
 fi
 scratch_db
 
-# run N cmd [arg ...]: cmd, its output in out and err, must exit with exactly N.
-run() {
-	local want=$1 got
-	shift
-	"$@" > out 2> err
-	got=$?
-	if [ "$got" -ne "$want" ]; then
-		echo "exit $got, want $want: $*"
-		cat err
-		return 1
-	fi
-}
-
-# The summary line of FILE, as "read loaded new changed rejected", must be
-# what is given, and loaded + rejected = read.
-summary_is() {
-	local got
-	got=$(sed -n 's/^xlcfi-etl: .*read \([0-9]*\), loaded \([0-9]*\) (\([0-9]*\) new, \([0-9]*\) changed), rejected \([0-9]*\) in .*/\1 \2 \3 \4 \5/p' "$1")
-	shift
-	[ "$got" = "$*" ] || { echo "summary '$got', want '$*'"; return 1; }
-	set -- $got
-	[ $(($2 + $5)) -eq "$1" ] || { echo "loaded $2 + rejected $5 != read $1"; return 1; }
-}
-
 # The refusals of a rejects file, "COUNT ERROR" per reason, sorted by reason.
 reasons() { jq -s -r 'group_by(.error) | map("\(length) \(.[0].error)")[]' "$1"; }
 
-count() { sql -c "select count(*) from $1"; }
 
 # Read once, fed to each import on standard input as `zcat ... |` would.
 zcat "$RETAIL" > retail.csv
