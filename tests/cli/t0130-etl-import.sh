@@ -689,4 +689,21 @@ expect_success 'the same import then runs to completion' '
 	test "$(sql -c "select min(sku) || max(sku) from products")" = KF-0000001KF-1000000 &&
 	test "$(stages)" -eq 0
 '
+# The progress line: on a terminal only (script(1) gives the command one).
+awk 'BEGIN { print "sku,name,category,price"; for (i = 1; i <= 60000; i++) printf "PR-%06d,n%d,kimchi,%d\n", i, i, 100 + i }' > progress.csv
+expect_success 'on a terminal a progress line shows rows, rate, bytes of the total and an ETA' '
+	reset_db &&
+	printf "slug,name\nkimchi,Kimchi\n" | xlcfi-etl -q import --table categories &&
+	script -qec "xlcfi-etl import --table products progress.csv" /dev/null > tty.out &&
+	tr "\r" "\n" < tty.out | grep -Eq "^.*import: [0-9]+ records, [0-9]+/s, [0-9.]+ of 1.[0-9] MB, [0-9]+%, ETA [0-9]+:[0-9]{2}" &&
+	test "$(count products)" -eq 60000
+'
+expect_success 'with stderr not a terminal there is no progress line, and -q leaves only errors' '
+	reset_db &&
+	printf "slug,name\nkimchi,Kimchi\n" | xlcfi-etl -q import --table categories &&
+	xlcfi-etl import --table products progress.csv 2> err &&
+	! grep -q "records," err && grep -q "read 60000, loaded 60000" err &&
+	reset_db && printf "slug,name\nkimchi,Kimchi\n" | xlcfi-etl -q import --table categories &&
+	xlcfi-etl -q import --table products progress.csv 2> err && ! test -s err
+'
 test_done
