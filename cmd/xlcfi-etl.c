@@ -762,20 +762,13 @@ out:
 
 int main(int argc, char **argv)
 {
-	struct xl_opt o = { .usage = usage_main, .help = help_main,
-			    .flags = XL_OPT_DB | XL_OPT_STOP_AT_OPERAND };
+	struct xl_opt o = { .usage = usage_main, .help = help_main, .flags = XL_OPT_DB };
 	const char *cmd;
 	int status;
 
 	/* Each subcommand closes stdout itself and checks that the close worked. */
-
 	xl_log_init(argv[0]);
-	while (xl_opt_next(&o, argc, argv) != -1)
-		;
-	xl_opt_release(&o);
-	if (optind >= argc)
-		xl_die_usage("no command given");
-	cmd = argv[optind];
+	cmd = xl_opt_command(&o, argc, argv);
 	if (!strcmp(cmd, "generate"))
 		status = generate_main(argc - optind, argv + optind, o.dsn);
 	else if (!strcmp(cmd, "import"))

@@ -407,18 +407,15 @@ int main(int argc, char **argv)
 {
 	struct xl_opt o = {
 		.usage = usage_main,
-		.flags = XL_OPT_DB | XL_OPT_STOP_AT_OPERAND,
+		.flags = XL_OPT_DB,
 		.more_help = list_commands,
 	};
+	const char *cmd;
 	int status;
 
 	xl_log_init(argv[0]);
-	while (xl_opt_next(&o, argc, argv) != -1)
-		;
-	xl_opt_release(&o);
-	if (optind >= argc)
-		xl_die_usage("no command given");
-	if (!strcmp(argv[optind], "db")) {
+	cmd = xl_opt_command(&o, argc, argv);
+	if (!strcmp(cmd, "db")) {
 		status = db_main(argc - optind, argv + optind, o.dsn);
 	} else {
 		/* What was said to the front command holds for the one it runs. */
@@ -428,7 +425,7 @@ int main(int argc, char **argv)
 			setenv("XLCFI_LOG_FORMAT", "json", 1);
 		if (xl_log_level() != XL_LOG_WARN)
 			setenv("XLCFI_LOG", xl_log_level_name(xl_log_level()), 1);
-		run_command(argv[optind], argc - optind, argv + optind);
+		run_command(cmd, argc - optind, argv + optind);
 	}
 	if (fflush(stdout) != 0 || fclose(stdout) != 0)
 		xl_die(XL_EXIT_IOERR, "cannot write to '<stdout>': %s", strerror(errno));

@@ -64,6 +64,12 @@ static void reject(struct run *r, const char *file, uint64_t line, const char *f
 		r->h->reject(&rj, r->h->arg);
 }
 
+static int too_many(const struct run *r, struct xl_err *err)
+{
+	return xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
+			  r->o->max_errors);
+}
+
 static int over_limit(const struct run *r)
 {
 	return r->o->max_errors >= 0 && r->st.rejected > (uint64_t)r->o->max_errors;
@@ -431,6 +437,14 @@ static void progress(struct run *r, struct xl_lines *lines)
 		r->h->progress(r->st.read, xl_lines_bytes(lines), xl_lines_total_size(lines), r->h->arg);
 }
 
+/* Each field's text in a CSV row (NULL when its column is absent or the row too short). */
+static void csv_texts(const struct run *r, const struct xl_csv_row *row, const char **text)
+{
+	for (size_t i = 0; i < r->nfields; i++)
+		text[i] = r->csv_index[i] >= 0 && (size_t)r->csv_index[i] < row->nfields ?
+			  row->fields[r->csv_index[i]] : NULL;
+}
+
 static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 {
 	struct xl_csv_reader *in;
@@ -467,22 +481,18 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 				 r->csv_width, row.nfields);
 			reject(r, row.file, row.line, NULL, NULL, msg, row.raw, row.rawlen, 0);
 			/* Its order (say) can still be told from the columns it has. */
-			for (size_t i = 0; i < r->nfields; i++)
-				text[i] = r->csv_index[i] >= 0 && (size_t)r->csv_index[i] < row.nfields ?
-					  row.fields[r->csv_index[i]] : NULL;
+			csv_texts(r, &row, text);
 			ret = stage_refused(r, text, row.file, row.line, row.raw, row.rawlen, err);
 			if (ret < 0)
 				break;
 		} else {
-			for (size_t i = 0; i < r->nfields; i++)
-				text[i] = r->csv_index[i] >= 0 ? row.fields[r->csv_index[i]] : NULL;
+			csv_texts(r, &row, text);
 			ret = take_row(r, text, row.file, row.line, row.raw, row.rawlen, 0, err);
 			if (ret < 0)
 				break;
 		}
 		if (over_limit(r)) {
-			ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
-					 r->o->max_errors);
+			ret = too_many(r, err);
 			break;
 		}
 		progress(r, lines);
@@ -581,8 +591,7 @@ static int read_ndjson(struct run *r, struct xl_lines *lines, struct xl_err *err
 				break;
 		}
 		if (over_limit(r)) {
-			ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
-					 r->o->max_errors);
+			ret = too_many(r, err);
 			break;
 		}
 		progress(r, lines);
@@ -724,8 +733,7 @@ static int check_in_db(struct run *r, struct xl_err *err)
 	if (ret == 0)
 		ret = xl_db_exec(r->db, "DELETE FROM xl_stage WHERE _refused", 0, NULL, NULL, err);
 	if (ret == 0 && over_limit(r))
-		ret = xl_err_set(err, XL_ETOOBIG, "more than %ld rows refused; nothing was loaded",
-				 r->o->max_errors);
+		ret = too_many(r, err);
 	return ret;
 }
 

@@ -170,6 +170,17 @@ int xl_opt_next(struct xl_opt *o, int argc, char **argv)
 	}
 }
 
+const char *xl_opt_command(struct xl_opt *o, int argc, char **argv)
+{
+	o->flags |= XL_OPT_STOP_AT_OPERAND;
+	while (xl_opt_next(o, argc, argv) != -1)
+		;
+	xl_opt_release(o);
+	if (optind >= argc)
+		xl_die_usage("no command given");
+	return argv[optind];
+}
+
 void xl_opt_release(struct xl_opt *o)
 {
 	free(o->all_long);

@@ -57,6 +57,14 @@ struct xl_opt {
  */
 int xl_opt_next(struct xl_opt *o, int argc, char **argv);
 
+/*
+ * For a command made of subcommands: parse the common options before the
+ * subcommand (o has none of its own; XL_OPT_STOP_AT_OPERAND is implied),
+ * release o, and return the subcommand's name, argv[optind]. No name is a
+ * usage error (exit 64).
+ */
+const char *xl_opt_command(struct xl_opt *o, int argc, char **argv);
+
 /* Free what xl_opt_next allocated. */
 void xl_opt_release(struct xl_opt *o);
 

@@ -11,30 +11,14 @@
 #include "xl_csv.h"
 #include "tmpdir.h"
 
-struct fixture {
-	char dir[64];
-	char path[2][128];
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_csv_test") < 0)
-		return -1;
-	snprintf(f->path[0], sizeof(f->path[0]), "%s/a.csv", f->dir);
-	snprintf(f->path[1], sizeof(f->path[1]), "%s/b.csv", f->dir);
-	*state = f;
-	return 0;
+	return tmpdir_fixture_setup(state, "xl_csv_test", "a.csv", "b.csv");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_teardown(state);
 }
 
 static void put(const char *path, const char *data, size_t n)

@@ -19,31 +19,14 @@
 #define BOM "\xEF\xBB\xBF"
 #define KIMCHI "\xEA\xB9\x80\xEC\xB9\x98"
 
-struct fixture {
-	char dir[64];
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_jsonl_test") < 0) {
-		free(f);
-		return -1;
-	}
-	*state = f;
-	return 0;
+	return tmpdir_fixture_setup(state, "xl_jsonl_test", NULL, NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_teardown(state);
 }
 
 /* Write len bytes to dir/name; the path goes to out (PATH_SZ bytes). */

@@ -12,31 +12,14 @@
 #include "xl_map.h"
 #include "tmpdir.h"
 
-struct fixture {
-	char dir[64];
-	char in[96];
-	char out[96];
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_map_test") < 0)
-		return -1;
-	snprintf(f->in, sizeof(f->in), "%s/in.jsonl", f->dir);
-	snprintf(f->out, sizeof(f->out), "%s/out.jsonl", f->dir);
-	*state = f;
-	return 0;
+	return tmpdir_fixture_setup(state, "xl_map_test", "in.jsonl", "out.jsonl");
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_teardown(state);
 }
 
 /* n records {"i":k}; every bad_every-th line (if > 0) is not JSON. */
@@ -112,18 +95,18 @@ static int filter(json_t *rec, void *arg, struct xl_err *err)
 
 static char *run(struct fixture *f, const struct xl_map *m, struct xl_map_stats *st, int *ret)
 {
-	char *paths[] = { f->in };
+	char *paths[] = { f->path[0] };
 	struct xl_jsonl_reader *in = NULL;
 	struct xl_jsonl_writer w;
 	struct xl_err err = XL_ERR_INIT;
 	size_t len;
 
 	xl_jsonl_open(&in, paths, 1, 0);
-	xl_jsonl_writer_init(&w, fopen(f->out, "w"), f->out);
+	xl_jsonl_writer_init(&w, fopen(f->path[1], "w"), f->path[1]);
 	*ret = xl_map_run(m, in, &w, st, &err);
 	assert_int_equal(xl_jsonl_writer_close(&w, &err), 0);
 	xl_jsonl_close(in);
-	return slurp(f->out, &len);
+	return slurp(f->path[1], &len);
 }
 
 static void test_order_and_filter(void **state)
@@ -136,7 +119,7 @@ static void test_order_and_filter(void **state)
 	int ret, k, expect_written = 0;
 
 	/* Enough lines for many batches, so the workers really overlap. */
-	write_input(f->in, 20000, 0);
+	write_input(f->path[0], 20000, 0);
 	got = run(f, &m, &st, &ret);
 	assert_int_equal(ret, 0);
 	p = got;
@@ -170,7 +153,7 @@ static void test_threads_agree(void **state)
 	char *a, *b;
 	int ret;
 
-	write_input(f->in, 5000, 0);
+	write_input(f->path[0], 5000, 0);
 	a = run(f, &one, NULL, &ret);
 	assert_int_equal(ret, 0);
 	b = run(f, &many, NULL, &ret);
@@ -189,7 +172,7 @@ static void test_stop_writes_what_came_before(void **state)
 	char *got, want[4096] = "";
 	int ret;
 
-	write_input(f->in, 1000, 10);
+	write_input(f->path[0], 1000, 10);
 	got = run(f, &m, &st, &ret);
 	assert_int_equal(ret, -1);
 	assert_int_equal(s.count, 2);
@@ -210,18 +193,18 @@ static void test_stop_writes_what_came_before(void **state)
 static void test_missing_file_and_empty_input(void **state)
 {
 	struct fixture *f = *state;
-	char *paths[] = { (char *)"/nonexistent/x.jsonl", f->in };
+	char *paths[] = { (char *)"/nonexistent/x.jsonl", f->path[0] };
 	struct seen s = { 0 };
 	struct xl_map m = { .problem = on_problem, .problem_arg = &s };
 	struct xl_jsonl_reader *in = NULL;
 	struct xl_jsonl_writer w;
 	struct xl_err err = XL_ERR_INIT;
 	struct xl_map_stats st;
-	FILE *fp = fopen(f->in, "w");
+	FILE *fp = fopen(f->path[0], "w");
 
 	fclose(fp);
 	xl_jsonl_open(&in, paths, 2, 0);
-	xl_jsonl_writer_init(&w, fopen(f->out, "w"), f->out);
+	xl_jsonl_writer_init(&w, fopen(f->path[1], "w"), f->path[1]);
 	assert_int_equal(xl_map_run(&m, in, &w, &st, &err), 0);
 	assert_int_equal(xl_jsonl_writer_close(&w, &err), 0);
 	xl_jsonl_close(in);

@@ -16,33 +16,14 @@
 #include "xl_metrics.h"
 #include "tmpdir.h"
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_metrics_test") < 0) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/job.prom", f->dir);
-	*state = f;
-	return 0;
+	return tmpdir_fixture_setup(state, "xl_metrics_test", "job.prom", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_teardown(state);
 }
 
 /* Number of entries in dir other than . and .., and whether any has ".tmp.". */
@@ -97,8 +78,8 @@ static void test_write_exact_text(void **state)
 					"kind=\"parse\"", 2), 0);
 	assert_int_equal(xl_metrics_set(m, "xlcfi_last_success_seconds", "Unix time of the last success",
 					XL_METRIC_GAUGE, NULL, 1767225600.5), 0);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	text = slurp(f->path);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	text = slurp(f->path[0]);
 	assert_string_equal(text,
 		"# HELP xlcfi_rows Rows loaded\n"
 		"# TYPE xlcfi_rows gauge\n"
@@ -128,8 +109,8 @@ static void test_samples_of_one_name_adjacent(void **state)
 	/* Setting an existing sample replaces its value. */
 	xl_metrics_set(m, "errs", "Errors", XL_METRIC_COUNTER, "kind=\"parse\"", 5);
 	xl_metrics_set(m, "rows", NULL, XL_METRIC_GAUGE, NULL, -0.5);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	text = slurp(f->path);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	text = slurp(f->path[0]);
 	assert_string_equal(text,
 		"# HELP errs Errors\n"
 		"# TYPE errs counter\n"
@@ -148,8 +129,8 @@ static void test_empty_set(void **state)
 	struct xl_err err = XL_ERR_INIT;
 	char *text;
 
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	text = slurp(f->path);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	text = slurp(f->path[0]);
 	assert_string_equal(text, "");
 	free(text);
 	xl_metrics_free(m);
@@ -219,14 +200,14 @@ static void test_replaces_atomically(void **state)
 	int tmp;
 
 	xl_metrics_set(m, "a", "h", XL_METRIC_GAUGE, NULL, 1);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	assert_int_equal(stat(f->path, &st1), 0);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	assert_int_equal(stat(f->path[0], &st1), 0);
 	xl_metrics_set(m, "a", "h", XL_METRIC_GAUGE, NULL, 2);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	assert_int_equal(stat(f->path, &st2), 0);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	assert_int_equal(stat(f->path[0], &st2), 0);
 	/* rename() puts a new inode in place rather than rewriting the old one. */
 	assert_true(st1.st_ino != st2.st_ino);
-	text = slurp(f->path);
+	text = slurp(f->path[0]);
 	assert_string_equal(text, "# HELP a h\n# TYPE a gauge\na 2.0\n");
 	free(text);
 	assert_int_equal(count_entries(f->dir, &tmp), 1);
@@ -268,8 +249,8 @@ static void test_infinity_written_as_inf(void **state)
 	xl_metrics_set(m, "up", NULL, XL_METRIC_GAUGE, NULL, INFINITY);
 	xl_metrics_set(m, "down", NULL, XL_METRIC_GAUGE, NULL, -INFINITY);
 	xl_metrics_set(m, "nan", NULL, XL_METRIC_GAUGE, NULL, NAN);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	text = slurp(f->path);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	text = slurp(f->path[0]);
 	xl_metrics_free(m);
 	if (strcmp(text, "# TYPE up gauge\nup +Inf\n# TYPE down gauge\ndown -Inf\n"
 			 "# TYPE nan gauge\nnan NaN\n") != 0) {
@@ -292,8 +273,8 @@ static void test_help_escaped(void **state)
 	char *text;
 
 	xl_metrics_set(m, "a", "line one\nline two \\ back", XL_METRIC_GAUGE, NULL, 1);
-	assert_int_equal(xl_metrics_write(m, f->path, &err), 0);
-	text = slurp(f->path);
+	assert_int_equal(xl_metrics_write(m, f->path[0], &err), 0);
+	text = slurp(f->path[0]);
 	xl_metrics_free(m);
 	if (strcmp(text, "# HELP a line one\\nline two \\\\ back\n# TYPE a gauge\na 1.0\n") != 0) {
 		fprintf(stderr, "got:\n%s", text);

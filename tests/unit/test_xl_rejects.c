@@ -17,33 +17,14 @@
 #define FFFD "\xEF\xBF\xBD"
 #define PATH_MAX_LEN 256
 
-struct fixture {
-	char dir[64];
-	char path[128];
-};
-
 static int setup(void **state)
 {
-	struct fixture *f = calloc(1, sizeof(*f));
-
-	if (!f)
-		return -1;
-	if (tmpdir_make(f->dir, sizeof(f->dir), "xl_rejects_test") < 0) {
-		free(f);
-		return -1;
-	}
-	snprintf(f->path, sizeof(f->path), "%s/rejects.jsonl", f->dir);
-	*state = f;
-	return 0;
+	return tmpdir_fixture_setup(state, "xl_rejects_test", "rejects.jsonl", NULL);
 }
 
 static int teardown(void **state)
 {
-	struct fixture *f = *state;
-
-	tmpdir_remove(f->dir);
-	free(f);
-	return 0;
+	return tmpdir_fixture_teardown(state);
 }
 
 /* Read the whole file; *nlines gets the number of '\n'. */
@@ -110,10 +91,10 @@ static void test_records_written(void **state)
 	char *text;
 	static const char raw[] = "{\"id\": 2, bad \xff\xfe}";
 
-	assert_int_equal(xl_rejects_open(&r, f->path, -1, &err), 0);
+	assert_int_equal(xl_rejects_open(&r, f->path[0], -1, &err), 0);
 	assert_non_null(r);
 	/* Created at once. */
-	assert_int_equal(access(f->path, F_OK), 0);
+	assert_int_equal(access(f->path[0], F_OK), 0);
 
 	rec = json_pack("{s:i, s:s}", "id", 1, "name", "\xEA\xB9\x80\xEC\xB9\x98");
 	assert_int_equal(xl_rejects_add(r, "in.jsonl", 3, "bad amount", rec, NULL, 0, &err), 0);
@@ -128,7 +109,7 @@ static void test_records_written(void **state)
 	/* The caller's record is not consumed. */
 	assert_int_equal(rec->refcount, 1);
 
-	text = slurp(f->path, &nlines);
+	text = slurp(f->path[0], &nlines);
 	assert_int_equal(nlines, 4);
 	/* Field order as documented, compact, UTF-8 kept. */
 	assert_memory_equal(text,
@@ -172,10 +153,10 @@ static void test_invalid_utf8_in_error_and_file(void **state)
 	char *text;
 	json_t *v;
 
-	assert_int_equal(xl_rejects_open(&r, f->path, -1, &err), 0);
+	assert_int_equal(xl_rejects_open(&r, f->path[0], -1, &err), 0);
 	assert_int_equal(xl_rejects_add(r, "f\xff.jsonl", 2, "bad \xc3 value", NULL, "", 0, &err), 0);
 	assert_int_equal(xl_rejects_close(r, &err), 0);
-	text = slurp(f->path, &nlines);
+	text = slurp(f->path[0], &nlines);
 	assert_int_equal(nlines, 1);
 	v = line_json(text, 0);
 	check_common(v, "bad " FFFD " value", "f" FFFD ".jsonl:2", 2);
@@ -192,7 +173,7 @@ static void test_max_errors(void **state)
 	size_t nlines;
 	char *text;
 
-	assert_int_equal(xl_rejects_open(&r, f->path, 2, &err), 0);
+	assert_int_equal(xl_rejects_open(&r, f->path[0], 2, &err), 0);
 	assert_int_equal(xl_rejects_add(r, "a", 1, "e1", NULL, NULL, 0, &err), 0);
 	assert_int_equal(xl_rejects_add(r, "a", 2, "e2", NULL, NULL, 0, &err), 0);
 	assert_int_equal(xl_rejects_add(r, "a", 3, "e3", NULL, NULL, 0, &err), -XL_ETOOBIG);
@@ -201,7 +182,7 @@ static void test_max_errors(void **state)
 	assert_true(xl_rejects_count(r) == 3);
 	assert_int_equal(xl_rejects_close(r, &err), 0);
 	/* The third reject is still written. */
-	text = slurp(f->path, &nlines);
+	text = slurp(f->path[0], &nlines);
 	assert_int_equal(nlines, 3);
 	assert_non_null(strstr(text, "\"source\":\"a:3\""));
 	free(text);
@@ -226,7 +207,7 @@ static void test_add_read(void **state)
 	fputs("{\"id\":1}\n\n{\"id\": bad \xff}\r\n", fp);
 	fclose(fp);
 
-	assert_int_equal(xl_rejects_open(&r, f->path, -1, &err), 0);
+	assert_int_equal(xl_rejects_open(&r, f->path[0], -1, &err), 0);
 	xl_jsonl_open(&in, paths, 1, 0);
 	assert_int_equal(xl_jsonl_read(in, &rec, &err), 1);
 	/* A parsed record that failed a later check. */
@@ -238,7 +219,7 @@ static void test_add_read(void **state)
 	xl_jsonl_close(in);
 	assert_int_equal(xl_rejects_close(r, &err), 0);
 
-	text = slurp(f->path, &nlines);
+	text = slurp(f->path[0], &nlines);
 	assert_int_equal(nlines, 2);
 	v = line_json(text, 0);
 	assert_string_equal(json_string_value(json_object_get(v, "error")), "no name");
@@ -278,16 +259,16 @@ static void test_open_truncates(void **state)
 	struct fixture *f = *state;
 	struct xl_err err = XL_ERR_INIT;
 	struct xl_rejects *r = NULL;
-	FILE *fp = fopen(f->path, "w");
+	FILE *fp = fopen(f->path[0], "w");
 	size_t nlines;
 	char *text;
 
 	assert_non_null(fp);
 	fputs("old line\nold line\n", fp);
 	fclose(fp);
-	assert_int_equal(xl_rejects_open(&r, f->path, 5, &err), 0);
+	assert_int_equal(xl_rejects_open(&r, f->path[0], 5, &err), 0);
 	assert_int_equal(xl_rejects_close(r, &err), 0);
-	text = slurp(f->path, &nlines);
+	text = slurp(f->path[0], &nlines);
 	assert_string_equal(text, "");
 	free(text);
 }
