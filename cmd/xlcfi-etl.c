@@ -381,6 +381,8 @@ static int import_main(int argc, char **argv, const char *dsn)
 	xl_db_close(db);
 	if (st.format && !strcmp(st.format, "csv"))
 		xl_info("reading CSV as %s", st.encoding);
+	if (st.bulk)
+		xl_info("references checked and locked in bulk; per-row foreign-key triggers skipped");
 	if (ctx.shown > SHOW_REJECTS && xl_log_level() < XL_LOG_INFO)
 		xl_error("%llu more rows refused%s", (unsigned long long)(ctx.shown - SHOW_REJECTS),
 			 o.rejects_path ? "; all are in the rejects file" : "; --rejects FILE keeps them, -v shows them");

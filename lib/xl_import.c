@@ -632,7 +632,7 @@ static int create_stage(struct run *r, struct xl_err *err)
 	struct xl_buf sql = XL_BUF_INIT, copy = XL_BUF_INIT;
 	int ret;
 
-	xl_buf_adds(&sql, "CREATE TEMP TABLE xl_stage (_seq bigint PRIMARY KEY, _src text, _line bigint, "
+	xl_buf_adds(&sql, "CREATE TEMP TABLE xl_stage (_seq bigint NOT NULL, _src text, _line bigint, "
 		    "_raw text, _refused boolean NOT NULL");
 	xl_buf_adds(&copy, "COPY xl_stage (_seq, _src, _line, _raw, _refused");
 	for (size_t c = 0; c < r->ncols; c++) {
@@ -708,7 +708,7 @@ static int check_in_db(struct run *r, struct xl_err *err)
 		xl_buf_addf(&where, "s._seq IN (SELECT _seq FROM (SELECT _seq, row_number() OVER "
 			    "(PARTITION BY %s ORDER BY _seq) AS n FROM xl_stage WHERE NOT _refused) d "
 			    "WHERE n > 1)", t->key);
-		xl_buf_addf(&value, "(SELECT concat_ws(', ', %s) FROM xl_stage x WHERE x._seq = s._seq)", t->key);
+		xl_buf_addf(&value, "concat_ws(', ', %s)", t->key);
 		ret = refuse_where(r, where.buf, t->key, value.buf,
 				   "same key as an earlier row of this input", err);
 		xl_buf_release(&where);
@@ -737,13 +737,51 @@ static int check_in_db(struct run *r, struct xl_err *err)
 	return ret;
 }
 
+/*
+ * Take the bulk load when the table has one and the role may set
+ * session_replication_role (a superuser, or GRANT SET ON PARAMETER): 1
+ * when taken, 0 when the per-row triggers stay, -1 on a database error.
+ */
+static int bulk_begin(struct run *r, struct xl_err *err)
+{
+	struct xl_err denied = XL_ERR_INIT;
+	char *ok = NULL;
+	int ret;
+
+	if (!r->t->bulk_check)
+		return 0;
+	ret = xl_db_exec(r->db, "SAVEPOINT xl_bulk", 0, NULL, NULL, err);
+	if (ret < 0)
+		return ret;
+	if (xl_db_exec(r->db, "SET LOCAL session_replication_role = replica", 0, NULL, NULL, &denied) < 0) {
+		if (strcmp(denied.sqlstate, "42501")) {
+			*err = denied;
+			return -1;
+		}
+		return xl_db_exec(r->db, "ROLLBACK TO SAVEPOINT xl_bulk", 0, NULL, NULL, err);
+	}
+	ret = xl_db_query_value(r->db, r->t->bulk_check, 0, NULL, &ok, err);
+	if (ret == 0 && strcmp(ok ? ok : "", "t"))
+		ret = xl_db_exec(r->db, "SET LOCAL session_replication_role = origin", 0, NULL, NULL, err);
+	else if (ret == 0)
+		ret = 1;
+	if (ret >= 0 && xl_db_exec(r->db, "RELEASE SAVEPOINT xl_bulk", 0, NULL, NULL, err) < 0)
+		ret = -1;
+	free(ok);
+	return ret;
+}
+
 static int load(struct run *r, struct xl_err *err)
 {
 	const char *sql = r->o->upsert ? r->t->load_upsert : r->t->load;
 	PGresult *res = NULL;
 	int64_t ins = 0, upd = 0;
-	int ret = xl_db_exec(r->db, sql, 0, NULL, &res, err);
+	int ret = bulk_begin(r, err);
 
+	if (ret < 0)
+		return ret;
+	r->st.bulk = ret == 1;
+	ret = xl_db_exec(r->db, sql, 0, NULL, &res, err);
 	if (ret < 0)
 		return ret;
 	xl_num_parse_i64(PQgetvalue(res, 0, 0), &ins);
@@ -751,7 +789,9 @@ static int load(struct run *r, struct xl_err *err)
 	PQclear(res);
 	r->st.inserted = (uint64_t)ins;
 	r->st.updated = (uint64_t)upd;
-	if (r->t->after)
+	if (r->st.bulk)
+		ret = xl_db_exec(r->db, "SET LOCAL session_replication_role = origin", 0, NULL, NULL, err);
+	if (ret == 0 && r->t->after)
 		ret = xl_db_exec(r->db, r->t->after, 0, NULL, NULL, err);
 	return ret;
 }

@@ -73,6 +73,12 @@ struct xl_import_stats {
 	uint64_t updated;
 	const char *encoding;       /* CSV: "UTF-8" or "CP949"; static */
 	const char *format;         /* "csv" or "ndjson"; static */
+	/*
+	 * 1 when the references were checked and locked in bulk and the
+	 * per-row foreign-key triggers skipped (orders and interactions, for
+	 * a role that may set session_replication_role).
+	 */
+	int bulk;
 };
 
 /*

@@ -191,17 +191,39 @@ static const struct xl_icheck order_checks[] = {
 #define ORDER_BODY \
 	"new_orders AS (INSERT INTO orders (external_ref, buyer_id, status, total_minor, currency, placed_at) " \
 	"SELECT order_ref, min(buyer_id), min(coalesce(status, 'delivered')), " \
-	"sum(quantity::bigint * unit_price_minor), min(currency), min(placed_at) FROM src " \
+	"sum(quantity::bigint * unit_price_minor), min(currency), min(placed_at) FROM xl_stage " \
 	"GROUP BY order_ref ON CONFLICT (external_ref) DO NOTHING RETURNING id, external_ref, status, placed_at), " \
 	"history AS (INSERT INTO order_status_history (order_id, from_status, to_status, reason, changed_at) " \
 	"SELECT id, NULL, status, 'imported', placed_at FROM new_orders RETURNING 1), " \
 	"items AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) " \
 	"SELECT o.id, row_number() OVER (PARTITION BY s.order_ref ORDER BY s._seq), s.product_id, " \
-	"s.quantity, s.unit_price_minor FROM src s JOIN new_orders o ON o.external_ref = s.order_ref " \
+	"s.quantity, s.unit_price_minor FROM xl_stage s JOIN new_orders o ON o.external_ref = s.order_ref " \
 	"RETURNING 1), " \
 	"done AS (SELECT true AS ins FROM items)"
 
-#define ORDER_LOAD "WITH src AS (SELECT * FROM xl_stage), " ORDER_BODY COUNTS
+#define ORDER_LOAD "WITH " ORDER_BODY COUNTS
+
+/*
+ * The references of the bulk load: staged ids locked as the foreign-key
+ * triggers would lock them, all found; and no foreign key or insert
+ * trigger on the target tables that this does not cover.
+ */
+#define LOCKED(table, col) \
+	"(WITH ids AS (SELECT DISTINCT " col " AS id FROM xl_stage) SELECT (SELECT count(*) FROM ids) = " \
+	"(SELECT count(*) FROM (SELECT 1 FROM " table " WHERE id IN (SELECT id FROM ids) FOR KEY SHARE) l))"
+#define ONLY_FKEYS(tables, names) \
+	"(SELECT array_agg(conname::text ORDER BY conname::text) FROM pg_constraint WHERE contype = 'f' " \
+	"AND conrelid = ANY (ARRAY[" tables "]::regclass[])) = ARRAY[" names "]::text[] " \
+	"AND NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = ANY (ARRAY[" tables "]::regclass[]) " \
+	"AND NOT tgisinternal AND tgenabled <> 'D' AND (tgtype & 4) <> 0)"
+
+/* History rows have no changed_by; items and history reference the new orders. */
+#define ORDER_BULK \
+	"SELECT " ONLY_FKEYS("'orders', 'order_items', 'order_status_history'", \
+			     "'order_items_order_id_fkey', 'order_items_product_id_fkey', " \
+			     "'order_status_history_changed_by_fkey', 'order_status_history_order_id_fkey', " \
+			     "'orders_buyer_id_fkey'") \
+	" AND " LOCKED("users", "buyer_id") " AND " LOCKED("products", "product_id")
 
 /* interactions ---------------------------------------------------------- */
 
@@ -223,6 +245,10 @@ static const struct xl_icheck interaction_checks[] = {
 	{ "sku", "s.product_id IS NULL", "s.sku", "no such product" },
 	{ NULL, NULL, NULL, NULL }
 };
+
+#define INTERACTION_BULK \
+	"SELECT " ONLY_FKEYS("'interactions'", "'interactions_product_id_fkey', 'interactions_user_id_fkey'") \
+	" AND " LOCKED("users", "user_id") " AND " LOCKED("products", "product_id")
 
 #define INTERACTION_LOAD \
 	"WITH done AS (INSERT INTO interactions (user_id, product_id, kind, weight, occurred_at) " \
@@ -283,19 +309,20 @@ static const struct xl_itable tables[] = {
 	  "WITH " LATEST("slug") ", done AS (INSERT INTO categories (slug, name) SELECT slug, name FROM src "
 	  "ON CONFLICT (slug) DO UPDATE SET name = EXCLUDED.name WHERE categories.name IS DISTINCT FROM EXCLUDED.name "
 	  "RETURNING (xmax = 0) AS ins)" COUNTS,
-	  CATEGORY_PARENTS, NULL },
+	  CATEGORY_PARENTS, NULL, NULL },
 	{ "products", product_fields, PRODUCT_COLS, PRODUCT_JOINS, product_checks,
-	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL, NULL },
+	  "sku", "EXISTS (SELECT 1 FROM products t WHERE t.sku = s.sku)", PRODUCT_LOAD, PRODUCT_UPSERT, NULL, NULL, NULL },
 	{ "users", user_fields, NULL, NULL, user_checks, USER_KEY,
 	  "EXISTS (SELECT 1 FROM users t WHERE (s.ref IS NOT NULL AND t.external_ref = s.ref) "
-	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL, NULL },
+	  "OR (s.ref IS NULL AND t.email = s.email))", USER_LOAD, USER_UPSERT, NULL, NULL, NULL },
 	{ "orders", order_fields, ORDER_COLS, ORDER_JOINS, order_checks, NULL,
 	  "EXISTS (SELECT 1 FROM orders t WHERE t.external_ref = s.order_ref)",
-	  ORDER_LOAD, ORDER_LOAD, NULL, "order_ref" },
-	{ "interactions", interaction_fields, INTERACTION_COLS, INTERACTION_JOINS, interaction_checks, NULL, NULL, INTERACTION_LOAD, NULL, NULL, NULL },
+	  ORDER_LOAD, ORDER_LOAD, NULL, "order_ref", ORDER_BULK },
+	{ "interactions", interaction_fields, INTERACTION_COLS, INTERACTION_JOINS, interaction_checks, NULL, NULL,
+	  INTERACTION_LOAD, NULL, NULL, NULL, INTERACTION_BULK },
 	{ "reviews", review_fields, REVIEW_COLS, REVIEW_JOINS, review_checks, "order_id, product_id, user_id",
 	  "EXISTS (SELECT 1 FROM reviews t WHERE t.order_id = s.order_id AND t.product_id = s.product_id "
-	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL, NULL },
+	  "AND t.user_id = s.user_id)", REVIEW_LOAD, REVIEW_UPSERT, NULL, NULL, NULL },
 };
 
 const struct xl_itable *xl_itable_find(const char *name)

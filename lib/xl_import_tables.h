@@ -60,6 +60,16 @@ struct xl_itable {
 	 * field that ties them. When one is refused, so are the others.
 	 */
 	const char *group_field;
+	/*
+	 * The bulk load, or NULL: a query that takes FOR KEY SHARE locks on
+	 * every row the staged rows reference (what the per-row foreign-key
+	 * triggers would do, once per referenced row instead of once per
+	 * staged row) and returns true when all of them are there and the
+	 * target tables have no foreign keys and no insert triggers beyond
+	 * the ones it covers. When it does, the load runs with
+	 * session_replication_role = replica, which skips those triggers.
+	 */
+	const char *bulk_check;
 };
 
 /* The table of that name, or NULL. */
