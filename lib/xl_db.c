@@ -399,6 +399,25 @@ int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
 			  max_attempts, last);
 }
 
+int xl_db_exec_retry(struct xl_db *db, int max_attempts, const char *sql, int nparams,
+		     const char *const *params, PGresult **res, struct xl_err *err)
+{
+	char last[XL_ERR_MSGMAX] = "serialization failure";
+	int ret = 0;
+
+	if (max_attempts < 1)
+		max_attempts = 1;
+	for (int attempt = 1; attempt <= max_attempts; attempt++) {
+		ret = xl_db_exec(db, sql, nparams, params, res, err);
+		if (ret == 0 || !xl_db_err_retryable(err))
+			return ret;
+		snprintf(last, sizeof(last), "%s", err->msg);
+		if (attempt < max_attempts)
+			backoff(db, attempt);
+	}
+	return xl_err_set(err, XL_ERETRY, "transaction gave up after %d attempts: %s", max_attempts, last);
+}
+
 int xl_db_copy_in_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
 {
 	PGresult *r = PQexec(db->conn, copy_sql);
@@ -453,6 +472,17 @@ int xl_db_copy_in_end(struct xl_db *db, const char *abort_msg, struct xl_err *er
 	return ret;
 }
 
+static void cancel_query(struct xl_db *db)
+{
+	PGcancel *c = PQgetCancel(db->conn);
+	char ebuf[256];
+
+	if (c) {
+		PQcancel(c, ebuf, sizeof(ebuf));
+		PQfreeCancel(c);
+	}
+}
+
 int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *row_fn,
 		   void *arg, struct xl_err *err)
 {
@@ -480,13 +510,7 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 		PQfreemem(row);
 		if (ret < 0) {
 			/* Stop the server from sending the rest. */
-			PGcancel *c = PQgetCancel(db->conn);
-			char ebuf[256];
-
-			if (c) {
-				PQcancel(c, ebuf, sizeof(ebuf));
-				PQfreeCancel(c);
-			}
+			cancel_query(db);
 			while ((n = PQgetCopyData(db->conn, &row, 0)) >= 0)
 				PQfreemem(row);
 			break;
@@ -498,6 +522,37 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 
 		if (ret == 0)
 			ret = dret;
+	}
+	return ret;
+}
+
+int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+{
+	PGresult *r;
+	int ret = 0, stopped = 0;
+
+	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0))
+		return result_error(db, NULL, err);
+	if (!PQsetSingleRowMode(db->conn)) {
+		ret = result_error(db, NULL, err);
+		while ((r = PQgetResult(db->conn)))
+			PQclear(r);
+		return ret;
+	}
+	while ((r = PQgetResult(db->conn))) {
+		ExecStatusType st = PQresultStatus(r);
+
+		if (st == PGRES_SINGLE_TUPLE && !stopped) {
+			ret = row_fn(r, arg, err);
+			if (ret < 0) {
+				stopped = 1;
+				cancel_query(db);
+			}
+		} else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK && !stopped && ret == 0) {
+			ret = result_error(db, r, err);
+		}
+		PQclear(r);
 	}
 	return ret;
 }

@@ -104,6 +104,16 @@ int xl_db_transaction(struct xl_db *db, const char *isolation, int max_attempts,
 int xl_db_err_retryable(const struct xl_err *err);
 
 /*
+ * xl_db_exec for one statement that is its own transaction (autocommit,
+ * e.g. a call of a database function): on a serialization failure or a
+ * deadlock it is run again, at most max_attempts times in all, with the
+ * same back-off as xl_db_transaction; then -XL_ERETRY. Other errors as
+ * xl_db_exec.
+ */
+int xl_db_exec_retry(struct xl_db *db, int max_attempts, const char *sql, int nparams,
+		     const char *const *params, PGresult **res, struct xl_err *err);
+
+/*
  * COPY ... FROM STDIN. Begin with the COPY statement, send data in any
  * pieces with _put (text or CSV format as the statement says), finish with
  * _end. _end with abort_msg not NULL cancels the COPY (nothing is loaded)
@@ -125,6 +135,17 @@ int xl_db_copy_in_end(struct xl_db *db, const char *abort_msg, struct xl_err *er
 typedef int xl_db_copy_row_fn(const char *data, size_t len, void *arg, struct xl_err *err);
 int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *row_fn,
 		   void *arg, struct xl_err *err);
+
+/*
+ * Run a query and call row_fn for each row as the server sends it
+ * (single-row mode): memory stays flat whatever the size of the result.
+ * The row is a one-row PGresult borrowed for the call. row_fn returns 0 to
+ * go on or a negative code to stop, which cancels the rest of the query.
+ * Returns 0 or the first error (row_fn's or the query's).
+ */
+typedef int xl_db_row_fn(const PGresult *row, void *arg, struct xl_err *err);
+int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err);
 
 /*
  * Pipeline mode: send many small statements without waiting for each

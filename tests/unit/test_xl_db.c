@@ -357,6 +357,55 @@ static void test_copy(void **state)
 	xl_db_close(db);
 }
 
+static int count_tuple(const PGresult *row, void *arg, struct xl_err *err)
+{
+	struct rows *r = arg;
+
+	assert_int_equal(PQntuples(row), 1);
+	r->sum += strtoll(PQgetvalue(row, 0, 0), NULL, 10);
+	if (++r->n == r->stop_at)
+		return xl_err_set(err, XL_EINVAL, "stop here");
+	return 0;
+}
+
+static void test_each_row(void **state)
+{
+	struct xl_db *db = dbtest_connect();
+	struct xl_err err = XL_ERR_INIT;
+	struct rows r = { 0, 0, 0 };
+	const char *params[1] = { "1000" };
+
+	(void)state;
+	assert_int_equal(xl_db_each_row(db, "SELECT g FROM generate_series(1, $1::int) g", 1, params,
+					count_tuple, &r, &err), 0);
+	assert_int_equal(r.n, 1000);
+	assert_int_equal(r.sum, 500500);
+
+	/* No rows is not an error. */
+	r = (struct rows){ 0, 0, 0 };
+	assert_int_equal(xl_db_each_row(db, "SELECT 1 WHERE false", 0, NULL, count_tuple, &r, &err), 0);
+	assert_int_equal(r.n, 0);
+
+	/* Stopping early returns the callback's error and leaves the connection usable. */
+	r = (struct rows){ 0, 10, 0 };
+	assert_int_equal(xl_db_each_row(db, "SELECT g FROM generate_series(1, 10000000) g", 0, NULL,
+					count_tuple, &r, &err), -XL_EINVAL);
+	assert_string_equal(err.msg, "stop here");
+	assert_int_equal(r.n, 10);
+	assert_int_equal(value_of(db, "SELECT 42"), 42);
+
+	/* An error after some rows were sent: the rows came, then the error. */
+	r = (struct rows){ 0, 0, 0 };
+	assert_int_equal(xl_db_each_row(db, "SELECT 10 / (3 - g) FROM generate_series(1, 5) g", 0, NULL,
+					count_tuple, &r, &err), -XL_EDB);
+	assert_string_equal(err.sqlstate, "22012");
+	assert_int_equal(value_of(db, "SELECT 7"), 7);
+	assert_int_equal(xl_db_each_row(db, "SELECT * FROM no_such_table", 0, NULL, count_tuple, &r, &err),
+			 -XL_EDB);
+	assert_string_equal(err.sqlstate, "42P01");
+	xl_db_close(db);
+}
+
 static void test_pipeline(void **state)
 {
 	struct xl_db *db = dbtest_connect();
@@ -444,6 +493,7 @@ int main(void)
 		cmocka_unit_test(test_transaction_reports_what_failed),
 		cmocka_unit_test(test_pipeline_abort),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_each_row),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_connection_lost),
