@@ -16,8 +16,10 @@ AR         ?= ar
 CFLAGS     ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libpq jansson
+PKGS      := libpq jansson libcurl
 TEST_PKGS := cmocka
+# The test tools include a fake payment gateway, an HTTP server.
+TOOL_PKGS := libmicrohttpd
 
 # libcsv has no pkg-config file: -lcsv is added by hand.
 # Recursive (=) so that a sub-make started after install-deps sees the new packages.
@@ -25,6 +27,8 @@ PKG_CFLAGS  = $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS    = $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -lcsv
 TEST_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TEST_PKGS) 2>/dev/null)
 TEST_LIBS   = $(shell $(PKG_CONFIG) --libs $(TEST_PKGS) 2>/dev/null)
+TOOL_CFLAGS = $(shell $(PKG_CONFIG) --cflags $(TOOL_PKGS) 2>/dev/null)
+TOOL_LIBS   = $(shell $(PKG_CONFIG) --libs $(TOOL_PKGS) 2>/dev/null)
 
 WARNINGS := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wformat=2 \
 	    -Wvla -Wwrite-strings -fno-common
@@ -84,8 +88,14 @@ $(OBJS): .build-flags
 tests/unit/%.o: tests/unit/%.c
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -c -o $@ $<
 
-$(CMDS) $(TOOLS): %: %.o $(LIB)
+tests/tools/%.o: tests/tools/%.c
+	$(CC) $(ALL_CFLAGS) $(TOOL_CFLAGS) -c -o $@ $<
+
+$(CMDS): %: %.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) -lm
+
+$(TOOLS): %: %.o $(LIB)
+	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TOOL_LIBS) -lm
 
 $(UNITS): %: %.o $(LIB)
 	$(CC) $(ALL_LDFLAGS) -o $@ $< $(LIB) $(PKG_LIBS) $(TEST_LIBS) -lm

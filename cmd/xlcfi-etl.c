@@ -627,7 +627,7 @@ static struct xl_db *connect_follower(const char *dsn, int follow, struct xl_err
 		int ret = xl_db_open(&db, dsn, err);
 
 		if (ret == 0 && follow)
-			ret = xl_db_listen(db, XL_EVENTS_CHANNEL, err);
+			ret = xl_events_listen(db, err);
 		if (ret == 0)
 			return db;
 		xl_db_close(db);

@@ -17,7 +17,7 @@
 #include "xl_num.h"
 #include "xl_opt.h"
 #include "xl_order.h"
-#include "xl_rejects.h"
+#include "xl_records.h"
 #include "xl_review.h"
 #include "xl_banned.h"
 
@@ -111,48 +111,33 @@ enum {
 	OPT_TRACKING, OPT_TTL, OPT_SKU, OPT_ID
 };
 
-/* The end of every subcommand: stdout closed and checked, rejects closed. */
+/* The output of every subcommand: records, rejects, exit status. */
 struct run {
-	struct xl_jsonl_writer out;
-	struct xl_rejects *rej;
-	int status;
+	struct xl_records rec;
 };
 
 static void run_start(struct run *r, const struct xl_opt *o)
 {
 	struct xl_err err = XL_ERR_INIT;
 
-	r->status = XL_EXIT_OK;
-	r->rej = NULL;
-	if (xl_rejects_open(&r->rej, o->rejects_path, o->max_errors, &err) < 0)
+	if (xl_records_open(&r->rec, o->rejects_path, o->max_errors, &err) < 0)
 		xl_die_err(&err);
-	xl_jsonl_writer_init(&r->out, stdout, "<stdout>");
 }
 
 static int run_finish(struct run *r)
 {
 	struct xl_err err = XL_ERR_INIT;
+	int status = xl_records_close(&r->rec, &err);
 
-	if (xl_rejects_count(r->rej) && r->status == XL_EXIT_OK)
-		r->status = XL_EXIT_DATAERR;
-	if (xl_rejects_close(r->rej, &err) < 0) {
+	if (err.code)
 		xl_error("%s", err.msg);
-		r->status = XL_EXIT_IOERR;
-	}
-	if (xl_jsonl_writer_close(&r->out, &err) < 0) {
-		xl_error("%s", err.msg);
-		r->status = XL_EXIT_IOERR;
-	}
-	return r->status;
+	return status;
 }
 
 /* A failure that is not the record's: say it, and stop with its status. */
 static void run_fail(struct run *r, const struct xl_err *err)
 {
-	struct xl_err ignore = XL_ERR_INIT;
-
-	xl_jsonl_writer_flush(&r->out, &ignore);
-	xl_rejects_close(r->rej, &ignore);
+	xl_records_abandon(&r->rec);
 	xl_die_err(err);
 }
 
@@ -167,10 +152,9 @@ static int run_reject(struct run *r, const char *file, uint64_t line, const char
 	int ret;
 
 	xl_log_at(file, line, "%s", msg);
-	ret = xl_rejects_add(r->rej, file, line, msg, record, raw, rawlen, &err);
+	ret = xl_records_reject(&r->rec, file, line, msg, record, raw, rawlen, &err);
 	if (ret == -XL_ETOOBIG) {
 		xl_error("%s", err.msg);
-		r->status = XL_EXIT_DATAERR;
 		return -1;
 	}
 	if (ret < 0)
@@ -256,7 +240,7 @@ static int create_main(int argc, char **argv, const char *dsn)
 			break;
 		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
 			xl_error("%s", err.msg);
-			r.status = xl_err_status(&err);
+			xl_records_note(&r.rec, xl_err_status(&err));
 			continue;
 		}
 		if (ret < 0) {
@@ -283,7 +267,7 @@ static int create_main(int argc, char **argv, const char *dsn)
 			replayed++;
 		else
 			created++;
-		ret = xl_jsonl_write(&r.out, order, &err);
+		ret = xl_records_write(&r.rec, order, &err);
 		json_decref(order);
 		if (ret < 0) {
 			xl_jsonl_close(in);
@@ -294,7 +278,7 @@ static int create_main(int argc, char **argv, const char *dsn)
 	xl_jsonl_close(in);
 	xl_db_close(db);
 	xl_info("created %" PRIu64 " orders, returned %" PRIu64 " already made (same client_ref), rejected %" PRIu64,
-		created, replayed, xl_rejects_count(r.rej));
+		created, replayed, xl_rejects_count(r.rec.rej));
 	return run_finish(&r);
 }
 
@@ -325,7 +309,7 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 			continue;
 		}
 		if (ret == 0)
-			ret = xl_jsonl_write(&r->out, out, &err);
+			ret = xl_records_write(&r->rec, out, &err);
 		json_decref(out);
 		if (ret < 0)
 			run_fail(r, &err);
@@ -344,7 +328,7 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 			break;
 		if (ret == -XL_EIO) {
 			xl_error("%s", err.msg);
-			r->status = xl_err_status(&err);
+			xl_records_note(&r->rec, xl_err_status(&err));
 			break;
 		}
 		if (ret < 0) {
@@ -368,7 +352,7 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 		}
 		json_decref(rec);
 		if (ret == 0)
-			ret = xl_jsonl_write(&r->out, out, &err);
+			ret = xl_records_write(&r->rec, out, &err);
 		json_decref(out);
 		if (ret < 0) {
 			xl_jsonl_close(in);
@@ -468,7 +452,7 @@ static int move_main(int argc, char **argv, const char *dsn, const char *cmd, en
 
 static int write_record(json_t *rec, void *arg, struct xl_err *err)
 {
-	return xl_jsonl_write(arg, rec, err);
+	return xl_records_write(arg, rec, err);
 }
 
 static int list_main(int argc, char **argv, const char *dsn)
@@ -506,7 +490,7 @@ static int list_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	if (xl_order_list(db, &f, write_record, &r.out, &err) < 0) {
+	if (xl_order_list(db, &f, write_record, &r.rec, &err) < 0) {
 		xl_db_close(db);
 		if (err.code == XL_EINVAL)
 			xl_die_usage("invalid --%s", err.msg);
@@ -569,7 +553,7 @@ static int expire_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	n = xl_order_expire(db, ttl, limit, write_record, &r.out, &err);
+	n = xl_order_expire(db, ttl, limit, write_record, &r.rec, &err);
 	xl_db_close(db);
 	if (n < 0)
 		run_fail(&r, &err);
@@ -607,7 +591,7 @@ static int review_add_main(int argc, char **argv, const char *dsn)
 			break;
 		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
 			xl_error("%s", err.msg);
-			r.status = xl_err_status(&err);
+			xl_records_note(&r.rec, xl_err_status(&err));
 			continue;
 		}
 		if (ret < 0) {
@@ -626,7 +610,7 @@ static int review_add_main(int argc, char **argv, const char *dsn)
 		}
 		json_decref(req);
 		if (ret == 0)
-			ret = xl_jsonl_write(&r.out, review, &err);
+			ret = xl_records_write(&r.rec, review, &err);
 		json_decref(review);
 		if (ret < 0) {
 			xl_jsonl_close(in);
@@ -672,11 +656,11 @@ static int review_list_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	if (xl_review_list(db, sku, limit, write_record, &r.out, &err) < 0) {
+	if (xl_review_list(db, sku, limit, write_record, &r.rec, &err) < 0) {
 		xl_db_close(db);
 		if (err.code == XL_ENOTFOUND) {
 			xl_error("%s", err.msg);
-			r.status = XL_EXIT_DATAERR;
+			xl_records_note(&r.rec, XL_EXIT_DATAERR);
 			return run_finish(&r);
 		}
 		run_fail(&r, &err);
@@ -726,9 +710,9 @@ static int review_report_main(int argc, char **argv, const char *dsn)
 	xl_db_close(db);
 	if (ret == -XL_EINVAL) {
 		xl_error("%s", err.msg);
-		r.status = XL_EXIT_DATAERR;
+		xl_records_note(&r.rec, XL_EXIT_DATAERR);
 	} else if (ret == 0) {
-		ret = xl_jsonl_write(&r.out, review, &err);
+		ret = xl_records_write(&r.rec, review, &err);
 	}
 	json_decref(review);
 	if (ret < 0 && ret != -XL_EINVAL)

@@ -516,7 +516,7 @@ static int init_cluster(const struct runas *ra, const char *bindir, struct paths
 			xl_buf_addch(&conf, '\'');
 		xl_buf_addch(&conf, *c);
 	}
-	xl_buf_adds(&conf, "'\nunix_socket_permissions = 0700\nport = " XL_CLUSTER_PORT "\nmax_connections = 50\n");
+	xl_buf_adds(&conf, "'\nunix_socket_permissions = 0700\nport = " XL_CLUSTER_PORT "\nmax_connections = 200\n");
 	if (fast)
 		xl_buf_adds(&conf, "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n");
 	xl_buf_addf(&confpath, "%s/postgresql.conf", p->tmpdata.buf);

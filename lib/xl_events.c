@@ -59,6 +59,21 @@ int xl_events_read(struct xl_db *db, int64_t after, const char *topic, int limit
 	return ret < 0 ? ret : n;
 }
 
+int xl_events_listen(struct xl_db *db, struct xl_err *err)
+{
+	int ret = xl_db_listen(db, XL_EVENTS_CHANNEL, err);
+
+	if (ret == 0)
+		ret = xl_db_exec_script(db, "BEGIN; "
+					"DELETE FROM event_listeners WHERE pid NOT IN (SELECT pid FROM pg_stat_activity); "
+					"INSERT INTO event_listeners (pid) VALUES (pg_backend_pid()) "
+					"ON CONFLICT (pid) DO UPDATE SET since = now(); "
+					"SELECT pg_advisory_xact_lock(20261126); COMMIT", err);
+	if (ret < 0)
+		xl_db_exec(db, "ROLLBACK", 0, NULL, NULL, NULL);
+	return ret;
+}
+
 int xl_events_held_back(struct xl_db *db, int64_t after, const char *topic, struct xl_err *err)
 {
 	char after_s[24];

@@ -11,12 +11,22 @@
  * The outbox: the events table, read in id order as NDJSON records
  * {"id","topic","key","payload","created_at"}, with consumer-group offsets
  * in consumer_offsets. Writers notify XL_EVENTS_CHANNEL (a trigger does it
- * for every insert); the notification is only a hint to read the table.
+ * for every insert) while a follower is listening; the notification is
+ * only a hint to read the table.
  */
 #define XL_EVENTS_CHANNEL "xlcfi_events"
 
 /* The topic key under which a group's offset is kept when it reads all topics. */
 #define XL_EVENTS_ALL_TOPICS "*"
+
+/*
+ * LISTEN for new events and register this connection as a listener, so
+ * that writers notify (they skip NOTIFY, which serialises commits, when
+ * nobody listens). Returns once every writer that may have missed the
+ * registration has committed. Registrations of backends that are gone are
+ * removed. Errors as xl_db_exec.
+ */
+int xl_events_listen(struct xl_db *db, struct xl_err *err);
 
 /*
  * Called for each event with its record as compact JSON text (no newline;

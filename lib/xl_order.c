@@ -254,7 +254,9 @@ int64_t xl_order_expire(struct xl_db *db, int64_t ttl_seconds, int64_t limit, xl
 	snprintf(ttl, sizeof(ttl), "%" PRId64, ttl_seconds);
 	snprintf(lim, sizeof(lim), "%" PRId64, limit);
 	ret = xl_db_exec(db, "SELECT id FROM orders WHERE status = 'pending' "
-			 "AND placed_at < now() - make_interval(secs => $1::bigint) ORDER BY placed_at, id LIMIT $2::bigint",
+			 "AND placed_at < now() - make_interval(secs => $1::bigint) AND NOT EXISTS (SELECT 1 FROM payments p "
+			 "WHERE p.order_id = orders.id AND p.status IN ('pending', 'unknown')) "
+			 "ORDER BY placed_at, id LIMIT $2::bigint",
 			 2, params, &res, err);
 	for (int i = 0; ret == 0 && i < PQntuples(res); i++) {
 		struct xl_order_move m = { .action = XL_ORDER_EXPIRE, .reason = "not paid in time" };

@@ -1,11 +1,14 @@
 #!/bin/sh
 # make demo: bring up the private database (creating it the first time),
 # fill it with a generated K-Food shop the first time, and show what is in
-# it. Later issues grow this into the full pipeline.
+# it, then take a few new orders and pay for them: generate -> import ->
+# xlcfi-order create | xlcfi-pay charge.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 xlcfi="$top/cmd/xlcfi"
 etl="$top/cmd/xlcfi-etl"
+order="$top/cmd/xlcfi-order"
+pay="$top/cmd/xlcfi-pay"
 
 echo "demo: starting the private database (xlcfi db up)" >&2
 "$xlcfi" db up
@@ -27,6 +30,14 @@ echo "demo: the five best-selling products (xlcfi-etl export --sql ...)" >&2
 	FROM order_items i JOIN products p ON p.id = i.product_id JOIN orders o ON o.id = i.order_id
 	WHERE o.status NOT IN ('cancelled', 'refunded')
 	GROUP BY p.id ORDER BY revenue_minor DESC LIMIT 5"
+echo "demo: three new orders from the catalogue, paid through the sandbox gateway" >&2
+echo "demo:   (xlcfi-order create | xlcfi-pay charge --provider sandbox)" >&2
+psql -X -q -At "$dsn" -c "SELECT json_build_object('user_id', u.id, 'client_ref', 'demo-' || u.id || '-' || p.sku,
+		'items', json_build_array(json_build_object('sku', p.sku, 'qty', 2)))
+	FROM (SELECT id FROM users ORDER BY id LIMIT 3) u
+	CROSS JOIN LATERAL (SELECT sku FROM products WHERE active AND stock >= 2 ORDER BY id LIMIT 1) p" |
+	"$order" create | "$pay" charge --provider sandbox |
+	jq -c '{payment_id, order_id, status, amount_minor, points_earned}'
 echo "demo: its status (xlcfi db status)" >&2
 "$xlcfi" db status
 echo "demo: connect with:  psql \"\$($xlcfi db dsn)\"" >&2

@@ -6,7 +6,7 @@
 #   --bench   also what the benchmark scripts need (csvkit, psycopg2, pgloader)
 set -eu
 
-PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcmocka-dev postgresql mandoc jq time"
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev postgresql mandoc jq curl time"
 case "${1:-}" in
 --bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader" ;;
 "") ;;

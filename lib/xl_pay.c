@@ -1,0 +1,255 @@
+#include "xl_pay.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "xl_dbfn.h"
+#include "xl_num.h"
+#include "xl_time.h"
+#include "xl_banned.h"
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
+static const char *outcome_name(enum xl_gw_outcome o)
+{
+	switch (o) {
+	case XL_GW_SUCCESS: return "success";
+	case XL_GW_DECLINED: return "declined";
+	case XL_GW_UNKNOWN: return "timeout";
+	case XL_GW_ERROR:
+	case XL_GW_NOTFOUND: break;
+	}
+	return "error";
+}
+
+/* What payment_attempts keeps of an answer: its gist, and the gateway's own words. */
+static json_t *attempt_response(const struct xl_gw_result *res)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:O?}", "outcome", outcome_name(res->outcome),
+			 "payment_key", res->payment_key, "code", res->code, "message", res->message,
+			 "amount", (json_int_t)res->amount_minor, "gateway", res->raw);
+}
+
+/* Phase 3: record the gateway's answer for payment id under key. */
+static int finish(struct xl_db *db, const struct xl_pay_opts *o, const char *key, const char *payment_id,
+		  const struct xl_gw_request *req, const struct xl_gw_result *res, json_t **payment,
+		  struct xl_err *err)
+{
+	char rate[16], days[16];
+	json_t *request = json_pack("{s:s, s:s, s:I, s:s, s:s}", "idempotency_key", req->idempotency_key,
+				    "order_ref", req->order_ref, "amount", (json_int_t)req->amount_minor,
+				    "currency", req->currency ? req->currency : "",
+				    "method_ending", req->method && strlen(req->method) > 4 ?
+				    req->method + strlen(req->method) - 4 : "");
+	json_t *response = attempt_response(res);
+	char *request_text = json_dumps(request, JSON_COMPACT), *response_text = json_dumps(response, JSON_COMPACT);
+	const char *params[8] = { key, payment_id, outcome_name(res->outcome), res->payment_key, request_text,
+				  response_text, rate, days };
+	int ret;
+
+	snprintf(rate, sizeof(rate), "%d", o->points_rate_bp);
+	snprintf(days, sizeof(days), "%d", o->points_days);
+	ret = xl_dbfn_call(db, "SELECT xl_pay_finish($1, $2, $3, $4, $5::jsonb, $6::jsonb, $7, $8)", 8, params,
+			   payment, err);
+	free(request_text);
+	free(response_text);
+	json_decref(request);
+	json_decref(response);
+	return ret;
+}
+
+static int payment_record(struct xl_db *db, const char *payment_id, json_t **payment, struct xl_err *err)
+{
+	const char *params[1] = { payment_id };
+
+	return xl_dbfn_call(db, "SELECT xl_payment_record($1)", 1, params, payment, err);
+}
+
+int xl_pay_charge(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o,
+		  const struct xl_pay_charge *c, json_t **payment, int *replayed, struct xl_err *err)
+{
+	char key[256], order[24], points[24], lock[16], order_ref[40], payment_id[24];
+	const char *params[6] = { key, order, points, xl_gateway_name(gw), c->method, lock };
+	struct xl_gw_result res = { 0 };
+	struct xl_gw_request req = { 0 };
+	json_t *state = NULL;
+	int64_t start = xl_time_mono(), amount = 0;
+	long delay = 20;
+	const char *s;
+	int ret;
+
+	*payment = NULL;
+	*replayed = 0;
+	if (c->idempotency_key)
+		snprintf(key, sizeof(key), "%s", c->idempotency_key);
+	else
+		snprintf(key, sizeof(key), "charge-order-%" PRId64, c->order_id);
+	snprintf(order, sizeof(order), "%" PRId64, c->order_id);
+	snprintf(points, sizeof(points), "%" PRId64, c->use_points);
+	snprintf(lock, sizeof(lock), "%d", o->lock_seconds);
+	for (;;) {
+		ret = xl_dbfn_call(db, "SELECT xl_pay_begin($1, $2, $3, $4, $5, $6)", 6, params, &state, err);
+		if (ret < 0)
+			return ret;
+		s = json_string_value(json_object_get(state, "state"));
+		if (!s || strcmp(s, "busy"))
+			break;
+		json_decref(state);
+		state = NULL;
+		if (xl_time_mono() - start > (int64_t)o->wait_ms * 1000)
+			return xl_err_set(err, XL_ERETRY, "idempotency_key: '%s' is still in progress in another process",
+					  key);
+		sleep_ms(delay);
+		delay = delay * 2 > 500 ? 500 : delay * 2;
+	}
+	if (!strcmp(s, "done")) {
+		*payment = json_incref(json_object_get(state, "response"));
+		*replayed = 1;
+		json_decref(state);
+		return 0;
+	}
+	snprintf(payment_id, sizeof(payment_id), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(state, "payment_id")));
+	if (!strcmp(s, "unknown")) {
+		json_decref(state);
+		ret = payment_record(db, payment_id, payment, err);
+		if (ret < 0)
+			return ret;
+		return xl_err_set(err, XL_ETIMEOUT, "order %" PRId64 ": the outcome of payment %s is unknown; "
+				  "'xlcfi-pay reconcile' settles it", c->order_id, payment_id);
+	}
+	/* Phase 2: the gateway, outside any transaction. */
+	amount = (int64_t)json_integer_value(json_object_get(state, "amount_minor"));
+	snprintf(order_ref, sizeof(order_ref), "%s", json_string_value(json_object_get(state, "order_ref")));
+	req.idempotency_key = key;
+	req.order_ref = order_ref;
+	req.amount_minor = amount;
+	req.currency = json_string_value(json_object_get(state, "currency"));
+	req.method = c->method;
+	ret = xl_gateway_charge(gw, &req, &res, err);
+	if (ret < 0) {
+		struct xl_err ignore = XL_ERR_INIT;
+		const char *kp[1] = { key };
+
+		/* Nothing was sent: let the next try take the key at once. */
+		xl_db_exec(db, "UPDATE idempotency_keys SET locked_at = NULL WHERE key = $1", 1, kp, NULL, &ignore);
+		json_decref(state);
+		return ret;
+	}
+	/* Phase 3. */
+	ret = finish(db, o, key, payment_id, &req, &res, payment, err);
+	json_decref(state);
+	if (ret == 0 && res.outcome == XL_GW_UNKNOWN)
+		ret = xl_err_set(err, XL_ETIMEOUT, "order %" PRId64 ": %s; payment %s is recorded as unknown and "
+				 "'xlcfi-pay reconcile' settles it", c->order_id, res.message, payment_id);
+	xl_gw_result_release(&res);
+	return ret;
+}
+
+int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, int64_t order_id,
+		  int64_t amount_minor, const char *reason, json_t **refund, struct xl_err *err)
+{
+	char order[24], amount[24], refund_id[24], key[48], days[16];
+	const char *params[4] = { order, amount_minor > 0 ? amount : NULL, reason, xl_gateway_name(gw) };
+	struct xl_gw_result res = { 0 };
+	struct xl_gw_request req = { 0 };
+	struct xl_err gwerr = XL_ERR_INIT;
+	json_t *begun = NULL;
+	int ret, gwret;
+
+	*refund = NULL;
+	snprintf(order, sizeof(order), "%" PRId64, order_id);
+	snprintf(amount, sizeof(amount), "%" PRId64, amount_minor);
+	snprintf(days, sizeof(days), "%d", o->points_days);
+	ret = xl_dbfn_call(db, "SELECT xl_refund_begin($1, $2, $3, $4)", 4, params, &begun, err);
+	if (ret < 0)
+		return ret;
+	snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(begun, "refund_id")));
+	snprintf(key, sizeof(key), "refund-%s", refund_id);
+	req.idempotency_key = key;
+	req.payment_key = json_string_value(json_object_get(begun, "payment_key"));
+	req.amount_minor = (int64_t)json_integer_value(json_object_get(begun, "amount_minor"));
+	req.reason = reason ? reason : "requested";
+	gwret = xl_gateway_cancel(gw, &req, &res, &gwerr);
+	json_decref(begun);
+	if (gwret == 0 && res.outcome == XL_GW_UNKNOWN) {
+		xl_gw_result_release(&res);
+		return xl_err_set(err, XL_ETIMEOUT, "order %" PRId64 ": the outcome of refund %s is unknown (%s); "
+				  "it stays pending", order_id, refund_id, res.message);
+	}
+	{
+		const char *fp[4] = { refund_id, gwret == 0 && res.outcome == XL_GW_SUCCESS ? "true" : "false",
+				      res.payment_key, days };
+
+		ret = xl_dbfn_call(db, "SELECT xl_refund_finish($1, $2, $3, $4)", 4, fp, refund, err);
+	}
+	if (ret == 0 && gwret < 0) {
+		*err = gwerr;
+		ret = gwret;
+	} else if (ret == 0 && res.outcome != XL_GW_SUCCESS) {
+		ret = xl_err_set(err, XL_EINVAL, "order %" PRId64 ": the gateway refused refund %s: %s %s", order_id,
+				 refund_id, res.code, res.message);
+	}
+	xl_gw_result_release(&res);
+	return ret;
+}
+
+int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, xl_pay_fn *fn,
+			 void *arg, struct xl_err *err)
+{
+	char lock[16];
+	const char *params[2] = { xl_gateway_name(gw), lock };
+	PGresult *res = NULL;
+	int64_t settled = 0;
+	int ret;
+
+	snprintf(lock, sizeof(lock), "%d", o->lock_seconds);
+	/* Finished keys are kept 24 hours, then let go. */
+	ret = xl_db_exec(db, "DELETE FROM idempotency_keys WHERE expires_at < now() AND status <> 'in_progress'",
+			 0, NULL, NULL, err);
+	if (ret == 0)
+		ret = xl_db_exec(db, "SELECT p.id, p.order_id, p.idempotency_key, p.amount_minor, p.currency FROM payments p "
+			 "JOIN idempotency_keys k ON k.key = p.idempotency_key WHERE p.gateway = $1 AND "
+			 "(p.status = 'unknown' OR (p.status = 'pending' AND (k.locked_at IS NULL OR "
+			 "k.locked_at < now() - make_interval(secs => $2::integer)))) ORDER BY p.id",
+			 2, params, &res, err);
+	for (int i = 0; ret == 0 && i < PQntuples(res); i++) {
+		struct xl_gw_result found = { 0 };
+		struct xl_gw_request req = { 0 };
+		char order_ref[40];
+		json_t *payment = NULL;
+
+		snprintf(order_ref, sizeof(order_ref), "xlcfi-%s", PQgetvalue(res, i, 1));
+		req.idempotency_key = PQgetvalue(res, i, 2);
+		req.order_ref = order_ref;
+		xl_num_parse_i64(PQgetvalue(res, i, 3), &req.amount_minor);
+		req.currency = PQgetvalue(res, i, 4);
+		ret = xl_gateway_lookup(gw, &req, &found, err);
+		if (ret < 0)
+			break;
+		if (found.outcome != XL_GW_UNKNOWN && found.outcome != XL_GW_ERROR) {
+			/* Not found, or found aborted: nothing was charged, so the payment failed. */
+			if (found.outcome == XL_GW_NOTFOUND)
+				found.outcome = XL_GW_ERROR;
+			ret = finish(db, o, req.idempotency_key, PQgetvalue(res, i, 0), &req, &found, &payment, err);
+			if (ret == 0) {
+				settled++;
+				if (fn)
+					ret = fn(payment, arg, err);
+			}
+			json_decref(payment);
+		}
+		xl_gw_result_release(&found);
+	}
+	PQclear(res);
+	return ret < 0 ? ret : settled;
+}
