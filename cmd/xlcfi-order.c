@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "xl_alloc.h"
 #include "xl_db.h"
 #include "xl_exit.h"
 #include "xl_jsonl.h"
@@ -199,6 +200,72 @@ static void check_ids(int argc, char **argv)
 
 /* create ------------------------------------------------------------------ */
 
+/* Requests in flight at once on the connection (see xl_order_stream). */
+#define CREATE_DEPTH 32
+
+/*
+ * A request in flight, or one refused before it was sent (error set),
+ * queued in input order so that messages and rejects keep that order.
+ */
+struct sent {
+	char *file;
+	uint64_t line;
+	json_t *req;        /* the request, or NULL for a line that did not parse */
+	char *raw;          /* that line */
+	size_t rawlen;
+	char *error;
+};
+
+struct creator {
+	struct run r;
+	struct xl_order_stream *stream;
+	struct sent queue[CREATE_DEPTH];
+	size_t head, count;
+	uint64_t created, replayed, retry;
+};
+
+/* The outcome of the oldest request in flight. 0 to go on, -1 to stop. */
+static int receive(struct creator *c)
+{
+	struct sent *s = &c->queue[c->head];
+	struct xl_err err = XL_ERR_INIT;
+	json_t *order = NULL;
+	int again = 0, ret;
+
+	if (s->error)
+		ret = xl_err_set(&err, XL_EINVAL, "%s", s->error);
+	else
+		ret = xl_order_stream_recv(c->stream, &order, &again, &err);
+	c->head = (c->head + 1) % CREATE_DEPTH;
+	c->count--;
+	if (ret == -XL_EINVAL) {
+		ret = run_reject(&c->r, s->file, s->line, err.msg, s->req, s->raw, s->rawlen);
+	} else if (ret == -XL_ERETRY) {
+		xl_log_at(s->file, s->line, "%s", err.msg);
+		xl_records_note(&c->r.rec, XL_EXIT_TEMPFAIL);
+		c->retry++;
+		ret = 0;
+	} else if (ret == 0) {
+		if (again)
+			c->replayed++;
+		else
+			c->created++;
+		ret = xl_records_write(&c->r.rec, order, &err);
+	}
+	json_decref(order);
+	json_decref(s->req);
+	free(s->file);
+	free(s->raw);
+	free(s->error);
+	memset(s, 0, sizeof(*s));
+	if (ret < 0 && err.code) {
+		xl_order_stream_close(c->stream);
+		c->stream = NULL;
+		run_fail(&c->r, &err);
+	}
+	return ret;
+}
+
 static int create_main(int argc, char **argv, const char *dsn)
 {
 	static const struct option longopts[] = {
@@ -211,75 +278,75 @@ static int create_main(int argc, char **argv, const char *dsn)
 	struct xl_order_pricing pricing = XL_ORDER_PRICING_DEFAULT;
 	struct xl_err err = XL_ERR_INIT;
 	struct xl_jsonl_reader *in = NULL;
-	uint64_t created = 0, replayed = 0;
+	struct creator c = { 0 };
 	struct xl_db *db;
-	struct run r;
-	int c;
+	int opt, depth;
 
 	xl_log_set_help_name("xlcfi-order create");
 	optind = 0;
-	while ((c = xl_opt_next(&o, argc, argv)) != -1) {
-		if (c == OPT_FEE)
+	while ((opt = xl_opt_next(&o, argc, argv)) != -1) {
+		if (opt == OPT_FEE)
 			pricing.fee_minor = parse_money("--shipping-fee", optarg);
-		else if (c == OPT_FREE_FROM)
+		else if (opt == OPT_FREE_FROM)
 			pricing.free_from_minor = parse_money("--free-shipping-from", optarg);
 	}
 	xl_opt_release(&o);
 	if (o.dsn)
 		dsn = o.dsn;
-	run_start(&r, &o);
+	run_start(&c.r, &o);
 	db = connect_or_die(dsn);
+	/* --max-errors stops at the limit: nothing may be in flight past it. */
+	depth = o.max_errors >= 0 ? 1 : CREATE_DEPTH;
+	if (xl_order_stream_open(&c.stream, db, &pricing, depth, &err) < 0)
+		run_fail(&c.r, &err);
 	xl_jsonl_open(&in, argv + optind, (size_t)(argc - optind), o.max_line);
 	for (;;) {
-		json_t *req = NULL, *order = NULL;
-		int again = 0, ret = xl_jsonl_read(in, &req, &err);
-		size_t rawlen = 0;
-		const char *raw;
+		json_t *req = NULL;
+		struct sent *s;
+		int ret = xl_jsonl_read(in, &req, &err);
 
 		if (ret == 0)
 			break;
 		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
 			xl_error("%s", err.msg);
-			xl_records_note(&r.rec, xl_err_status(&err));
+			xl_records_note(&c.r.rec, xl_err_status(&err));
 			continue;
 		}
-		if (ret < 0) {
-			raw = xl_jsonl_raw(in, &rawlen);
-			if (run_reject(&r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, NULL, raw, rawlen) < 0)
-				break;
-			continue;
-		}
-		ret = xl_order_create(db, req, &pricing, &order, &again, &err);
-		if (ret == -XL_EINVAL) {
-			ret = run_reject(&r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, req, NULL, 0);
+		if (c.count == (size_t)depth && receive(&c) < 0) {
 			json_decref(req);
-			if (ret < 0)
-				break;
+			break;
+		}
+		s = &c.queue[(c.head + c.count++) % CREATE_DEPTH];
+		s->file = xl_xstrdup(xl_jsonl_file(in));
+		s->line = xl_jsonl_line(in);
+		if (ret < 0) {
+			const char *raw = xl_jsonl_raw(in, &s->rawlen);
+
+			if (raw) {
+				s->raw = xl_xmalloc(s->rawlen + 1);
+				memcpy(s->raw, raw, s->rawlen);
+			}
+			s->error = xl_xstrdup(err.msg);
 			continue;
 		}
-		json_decref(req);
-		if (ret < 0) {
+		s->req = req;
+		ret = xl_order_stream_send(c.stream, req, &err);
+		if (ret == -XL_EINVAL) {
+			s->error = xl_xstrdup(err.msg);
+		} else if (ret < 0) {
 			xl_jsonl_close(in);
-			xl_db_close(db);
-			run_fail(&r, &err);
-		}
-		if (again)
-			replayed++;
-		else
-			created++;
-		ret = xl_records_write(&r.rec, order, &err);
-		json_decref(order);
-		if (ret < 0) {
-			xl_jsonl_close(in);
-			xl_db_close(db);
-			run_fail(&r, &err);
+			run_fail(&c.r, &err);
 		}
 	}
+	/* What is in flight is being created: its records are written, even after a stop. */
+	while (c.count > 0)
+		receive(&c);
+	xl_order_stream_close(c.stream);
 	xl_jsonl_close(in);
 	xl_db_close(db);
 	xl_info("created %" PRIu64 " orders, returned %" PRIu64 " already made (same client_ref), rejected %" PRIu64,
-		created, replayed, xl_rejects_count(r.rec.rej));
-	return run_finish(&r);
+		c.created, c.replayed, xl_rejects_count(c.r.rec.rej));
+	return run_finish(&c.r);
 }
 
 /* operations on given orders ----------------------------------------------- */

@@ -651,6 +651,73 @@ int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err)
 	return ret < 0 ? ret : ok;
 }
 
+int xl_db_stream_begin(struct xl_db *db, struct xl_err *err)
+{
+	if (PQenterPipelineMode(db->conn) != 1)
+		return xl_err_set(err, XL_EDB, "database: cannot enter pipeline mode");
+	db->pipeline_sent = 0;
+	return 0;
+}
+
+int xl_db_stream_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		      struct xl_err *err)
+{
+	if (PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
+	    PQpipelineSync(db->conn) != 1)
+		return result_error(db, NULL, err);
+	db->pipeline_sent++;
+	return 0;
+}
+
+int xl_db_stream_recv(struct xl_db *db, PGresult **res, struct xl_err *err)
+{
+	PGresult *r = NULL, *extra;
+	int ret = 0;
+
+	*res = NULL;
+	if (db->pipeline_sent <= 0)
+		return xl_err_set(err, XL_EFAIL, "database: no statement in flight");
+	db->pipeline_sent--;
+	r = PQgetResult(db->conn);
+	if (!r)
+		return result_error(db, NULL, err);
+	if (!result_ok(r))
+		ret = result_error(db, r, err);
+	/* Then the NULL that ends the statement, and its sync. */
+	while ((extra = PQgetResult(db->conn)) != NULL || PQstatus(db->conn) == CONNECTION_OK) {
+		if (extra && PQresultStatus(extra) == PGRES_PIPELINE_SYNC) {
+			PQclear(extra);
+			break;
+		}
+		PQclear(extra);
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			break;
+	}
+	if (ret == 0 && PQstatus(db->conn) != CONNECTION_OK)
+		ret = result_error(db, NULL, err);
+	if (ret == 0)
+		*res = r;
+	else
+		PQclear(r);
+	return ret;
+}
+
+int xl_db_stream_end(struct xl_db *db, struct xl_err *err)
+{
+	PGresult *r;
+
+	while (db->pipeline_sent > 0 && PQstatus(db->conn) == CONNECTION_OK) {
+		struct xl_err ignore = XL_ERR_INIT;
+
+		xl_db_stream_recv(db, &r, &ignore);
+		PQclear(r);
+	}
+	db->pipeline_sent = 0;
+	if (PQexitPipelineMode(db->conn) != 1)
+		return result_error(db, NULL, err);
+	return 0;
+}
+
 int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err)
 {
 	char *ident = PQescapeIdentifier(db->conn, channel, strlen(channel));

@@ -2,8 +2,10 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "xl_alloc.h"
 #include "xl_buf.h"
 #include "xl_dbfn.h"
 #include "xl_num.h"
@@ -57,19 +59,27 @@ static int read_items(const json_t *items, struct xl_buf *skus, struct xl_buf *q
 	return 0;
 }
 
-int xl_order_create(struct xl_db *db, const json_t *request, const struct xl_order_pricing *pricing,
-		    json_t **order, int *replayed, struct xl_err *err)
-{
-	struct xl_buf skus = XL_BUF_INIT, qtys = XL_BUF_INIT;
-	const json_t *ref;
+/* The parameters of xl_order_create's call, checked. */
+struct call {
+	struct xl_buf skus, qtys;
 	char user[24], fee[24], free_from[24];
 	const char *params[6];
-	json_t *result = NULL;
-	int64_t uid;
-	int ret;
+};
 
-	*order = NULL;
-	*replayed = 0;
+static void call_release(struct call *c)
+{
+	xl_buf_release(&c->skus);
+	xl_buf_release(&c->qtys);
+}
+
+static int call_prepare(struct call *c, const json_t *request, const struct xl_order_pricing *pricing,
+			struct xl_err *err)
+{
+	const json_t *ref;
+	int64_t uid;
+
+	xl_buf_init(&c->skus, 0);
+	xl_buf_init(&c->qtys, 0);
 	if (!json_is_object(request))
 		return xl_err_set(err, XL_EINVAL, "expected an order request object");
 	if (!json_object_get(request, "user_id"))
@@ -80,29 +90,127 @@ int xl_order_create(struct xl_db *db, const json_t *request, const struct xl_ord
 	if (ref && !json_is_null(ref) &&
 	    (!json_is_string(ref) || json_string_length(ref) == 0 || json_string_length(ref) > 200))
 		return xl_err_set(err, XL_EINVAL, "client_ref: expected a string of 1 to 200 bytes");
-	ret = read_items(json_object_get(request, "items"), &skus, &qtys, err);
-	if (ret < 0)
-		goto out;
-	snprintf(user, sizeof(user), "%" PRId64, uid);
-	snprintf(fee, sizeof(fee), "%" PRId64, pricing->fee_minor);
-	snprintf(free_from, sizeof(free_from), "%" PRId64, pricing->free_from_minor);
-	params[0] = user;
-	params[1] = json_is_string(ref) ? json_string_value(ref) : NULL;
-	params[2] = skus.buf;
-	params[3] = qtys.buf;
-	params[4] = fee;
-	params[5] = free_from;
-	ret = xl_dbfn_call(db, "SELECT xl_order_create($1, $2, $3::text[], $4::integer[], $5, $6)",
-			   6, params, &result, err);
-	if (ret == 0) {
-		*replayed = json_is_true(json_object_get(result, "replayed"));
-		*order = json_incref(json_object_get(result, "order"));
-		json_decref(result);
-	}
-out:
-	xl_buf_release(&skus);
-	xl_buf_release(&qtys);
+	if (read_items(json_object_get(request, "items"), &c->skus, &c->qtys, err) < 0)
+		return -XL_EINVAL;
+	snprintf(c->user, sizeof(c->user), "%" PRId64, uid);
+	snprintf(c->fee, sizeof(c->fee), "%" PRId64, pricing->fee_minor);
+	snprintf(c->free_from, sizeof(c->free_from), "%" PRId64, pricing->free_from_minor);
+	c->params[0] = c->user;
+	c->params[1] = json_is_string(ref) ? json_string_value(ref) : NULL;
+	c->params[2] = c->skus.buf;
+	c->params[3] = c->qtys.buf;
+	c->params[4] = c->fee;
+	c->params[5] = c->free_from;
+	return 0;
+}
+
+#define CREATE_SQL "SELECT xl_order_create($1, $2, $3::text[], $4::integer[], $5, $6)"
+
+/* {"replayed", "order"} into the caller's outputs. */
+static void unwrap(json_t *result, json_t **order, int *replayed)
+{
+	*replayed = json_is_true(json_object_get(result, "replayed"));
+	*order = json_incref(json_object_get(result, "order"));
+	json_decref(result);
+}
+
+int xl_order_create(struct xl_db *db, const json_t *request, const struct xl_order_pricing *pricing,
+		    json_t **order, int *replayed, struct xl_err *err)
+{
+	struct call c;
+	json_t *result = NULL;
+	int ret;
+
+	*order = NULL;
+	*replayed = 0;
+	ret = call_prepare(&c, request, pricing, err);
+	if (ret == 0)
+		ret = xl_dbfn_call(db, CREATE_SQL, 6, c.params, &result, err);
+	if (ret == 0)
+		unwrap(result, order, replayed);
+	call_release(&c);
 	return ret;
+}
+
+struct xl_order_stream {
+	struct xl_db *db;
+	struct xl_order_pricing pricing;
+	int depth, pending;
+};
+
+int xl_order_stream_open(struct xl_order_stream **out, struct xl_db *db, const struct xl_order_pricing *pricing,
+			 int depth, struct xl_err *err)
+{
+	struct xl_order_stream *s;
+	int ret;
+
+	*out = NULL;
+	ret = xl_db_stream_begin(db, err);
+	if (ret < 0)
+		return ret;
+	s = xl_xcalloc(1, sizeof(*s));
+	s->db = db;
+	s->pricing = *pricing;
+	s->depth = depth > 0 ? depth : 1;
+	*out = s;
+	return 0;
+}
+
+int xl_order_stream_send(struct xl_order_stream *s, const json_t *request, struct xl_err *err)
+{
+	struct call c;
+	int ret = call_prepare(&c, request, &s->pricing, err);
+
+	if (ret == 0)
+		ret = xl_db_stream_send(s->db, CREATE_SQL, 6, c.params, err);
+	if (ret == 0)
+		s->pending++;
+	call_release(&c);
+	return ret;
+}
+
+int xl_order_stream_recv(struct xl_order_stream *s, json_t **order, int *replayed, struct xl_err *err)
+{
+	PGresult *res = NULL;
+	json_error_t jerr;
+	json_t *result;
+	int ret;
+
+	*order = NULL;
+	*replayed = 0;
+	s->pending--;
+	ret = xl_db_stream_recv(s->db, &res, err);
+	if (ret < 0 && xl_db_err_retryable(err))
+		return xl_err_set(err, XL_ERETRY, "%s; try this request again", err->msg);
+	ret = xl_dbfn_refusal(ret, err);
+	if (ret < 0)
+		return ret;
+	result = json_loads(PQgetvalue(res, 0, 0), 0, &jerr);
+	PQclear(res);
+	if (!result)
+		return xl_err_set(err, XL_EFAIL, "database: unreadable result: %s", jerr.text);
+	unwrap(result, order, replayed);
+	return 0;
+}
+
+int xl_order_stream_pending(const struct xl_order_stream *s)
+{
+	return s->pending;
+}
+
+int xl_order_stream_full(const struct xl_order_stream *s)
+{
+	return s->pending >= s->depth;
+}
+
+void xl_order_stream_close(struct xl_order_stream *s)
+{
+	struct xl_err ignore = XL_ERR_INIT;
+
+	if (!s)
+		return;
+	xl_db_stream_end(s->db, &ignore);
+	free(s);
 }
 
 static const struct {

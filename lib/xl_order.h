@@ -44,6 +44,28 @@ int xl_order_create(struct xl_db *db, const json_t *request, const struct xl_ord
 		    json_t **order, int *replayed, struct xl_err *err);
 
 /*
+ * Orders created through a pipeline: up to depth requests in flight on the
+ * connection, each its own transaction, their results read in the order
+ * sent. For a stream of requests this overlaps the round trips. _send
+ * checks a request as xl_order_create does (refusing it with -XL_EINVAL
+ * without sending anything) and sends it; the caller must _recv before
+ * sending more than depth. _recv gives the oldest request's outcome, as
+ * xl_order_create's (a deadlock or serialization failure is -XL_ERETRY:
+ * try that request again later). Nothing else may use db until _close.
+ */
+struct xl_order_stream;
+int xl_order_stream_open(struct xl_order_stream **out, struct xl_db *db, const struct xl_order_pricing *pricing,
+			 int depth, struct xl_err *err);
+int xl_order_stream_send(struct xl_order_stream *s, const json_t *request, struct xl_err *err);
+int xl_order_stream_recv(struct xl_order_stream *s, json_t **order, int *replayed, struct xl_err *err);
+/* Requests sent and not yet received. */
+int xl_order_stream_pending(const struct xl_order_stream *s);
+/* 1 when pending has reached depth: _recv before the next _send. */
+int xl_order_stream_full(const struct xl_order_stream *s);
+/* Leave pipeline mode (dropping results not read) and free s. Accepts NULL. */
+void xl_order_stream_close(struct xl_order_stream *s);
+
+/*
  * The moves. PAY is xlcfi-pay's; CANCEL and EXPIRE put the units back in
  * stock. What each move allows (the state machine):
  *   PAY             pending -> paid
