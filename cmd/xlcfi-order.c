@@ -517,11 +517,6 @@ static int move_main(int argc, char **argv, const char *dsn, const char *cmd, en
 
 /* list and expire --------------------------------------------------------- */
 
-static int write_record(json_t *rec, void *arg, struct xl_err *err)
-{
-	return xl_records_write(arg, rec, err);
-}
-
 static int list_main(int argc, char **argv, const char *dsn)
 {
 	static const struct option longopts[] = {
@@ -557,7 +552,7 @@ static int list_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	if (xl_order_list(db, &f, write_record, &r.rec, &err) < 0) {
+	if (xl_order_list(db, &f, xl_records_write_cb, &r.rec, &err) < 0) {
 		xl_db_close(db);
 		if (err.code == XL_EINVAL)
 			xl_die_usage("invalid --%s", err.msg);
@@ -620,7 +615,7 @@ static int expire_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	n = xl_order_expire(db, ttl, limit, write_record, &r.rec, &err);
+	n = xl_order_expire(db, ttl, limit, xl_records_write_cb, &r.rec, &err);
 	xl_db_close(db);
 	if (n < 0)
 		run_fail(&r, &err);
@@ -723,7 +718,7 @@ static int review_list_main(int argc, char **argv, const char *dsn)
 		xl_die_usage("unexpected argument '%s'", argv[optind]);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	if (xl_review_list(db, sku, limit, write_record, &r.rec, &err) < 0) {
+	if (xl_review_list(db, sku, limit, xl_records_write_cb, &r.rec, &err) < 0) {
 		xl_db_close(db);
 		if (err.code == XL_ENOTFOUND) {
 			xl_error("%s", err.msg);

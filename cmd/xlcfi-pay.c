@@ -286,10 +286,11 @@ static int charge_main(int argc, char **argv, const char *dsn)
 		if (ret == 0 && !strcmp(json_string_value(json_object_get(payment, "status")), "failed")) {
 			const json_t *d = json_object_get(payment, "decline");
 			char msg[512];
+			const char *code = json_string_value(json_object_get(d, "code"));
+			const char *why = json_string_value(json_object_get(d, "message"));
 
 			snprintf(msg, sizeof(msg), "order %" PRId64 ": declined: %s %s", pc.order_id,
-				 json_string_value(json_object_get(d, "code")) ?: "",
-				 json_string_value(json_object_get(d, "message")) ?: "");
+				 code ? code : "", why ? why : "");
 			c.declined++;
 			ret = refuse(&c, in, msg, payment);
 		} else if (ret == 0) {
@@ -409,11 +410,6 @@ static int refund_main(int argc, char **argv, const char *dsn)
 	return status;
 }
 
-static int write_settled(json_t *payment, void *arg, struct xl_err *err)
-{
-	return xl_records_write(arg, payment, err);
-}
-
 static int reconcile_main(int argc, char **argv, const char *dsn)
 {
 	static const struct option longopts[] = {
@@ -445,7 +441,7 @@ static int reconcile_main(int argc, char **argv, const char *dsn)
 		xl_die_err(&err);
 	db = connect_or_die(dsn);
 	gw = gateway_or_die(provider, db);
-	n = xl_pay_reconcile(db, gw, &po, write_settled, &out, &err);
+	n = xl_pay_reconcile(db, gw, &po, xl_records_write_cb, &out, &err);
 	xl_gateway_close(gw);
 	xl_db_close(db);
 	if (n < 0) {
@@ -460,11 +456,6 @@ static int reconcile_main(int argc, char **argv, const char *dsn)
 }
 
 /* points and ledger ---------------------------------------------------------------- */
-
-static int write_entry(json_t *entry, void *arg, struct xl_err *err)
-{
-	return xl_records_write(arg, entry, err);
-}
 
 static int points_main(int argc, char **argv, const char *dsn)
 {
@@ -506,7 +497,7 @@ static int points_main(int argc, char **argv, const char *dsn)
 	if (!strcmp(what, "balance"))
 		ret = xl_points_balance(db, user, &rec, &err);
 	else if (!strcmp(what, "history"))
-		ret = xl_points_history(db, user, write_entry, &out, &err);
+		ret = xl_points_history(db, user, xl_records_write_cb, &out, &err);
 	else
 		ret = xl_points_expire(db, limit, &rec, &err);
 	xl_db_close(db);

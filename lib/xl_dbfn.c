@@ -40,3 +40,30 @@ int xl_dbfn_call(struct xl_db *db, const char *sql, int nparams, const char *con
 	PQclear(res);
 	return ret;
 }
+
+struct each {
+	xl_dbfn_row_fn *fn;
+	void *arg;
+};
+
+static int each_row(const PGresult *row, void *arg, struct xl_err *err)
+{
+	struct each *e = arg;
+	json_error_t jerr;
+	json_t *value = json_loads(PQgetvalue(row, 0, 0), JSON_DECODE_ANY, &jerr);
+	int ret;
+
+	if (!value)
+		return xl_err_set(err, XL_EFAIL, "database: unreadable row: %s", jerr.text);
+	ret = e->fn(value, e->arg, err);
+	json_decref(value);
+	return ret;
+}
+
+int xl_dbfn_each(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		 xl_dbfn_row_fn *fn, void *arg, struct xl_err *err)
+{
+	struct each e = { fn, arg };
+
+	return xl_db_each_row(db, sql, nparams, params, each_row, &e, err);
+}

@@ -31,6 +31,15 @@ int xl_dbfn_call(struct xl_db *db, const char *sql, int nparams, const char *con
 		 json_t **out, struct xl_err *err);
 
 /*
+ * Run sql, a SELECT whose column 0 is json, and call fn with each row's
+ * value parsed (borrowed for the call), as the rows arrive: memory stays
+ * flat. fn returns 0 or a negative code to stop, which is returned.
+ */
+typedef int xl_dbfn_row_fn(json_t *value, void *arg, struct xl_err *err);
+int xl_dbfn_each(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		 xl_dbfn_row_fn *fn, void *arg, struct xl_err *err);
+
+/*
  * A refusal from a result code: when ret is a database error of SQLSTATE
  * class XL or 22003, rewrite err as -XL_EINVAL with the message alone and
  * return that; otherwise return ret unchanged.

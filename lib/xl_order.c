@@ -295,27 +295,6 @@ int xl_order_status_known(const char *s)
 	return 0;
 }
 
-struct each {
-	xl_order_fn *fn;
-	void *arg;
-	int64_t count;
-};
-
-static int each_record(const PGresult *row, void *arg, struct xl_err *err)
-{
-	struct each *e = arg;
-	json_error_t jerr;
-	json_t *rec = json_loads(PQgetvalue(row, 0, 0), 0, &jerr);
-	int ret;
-
-	if (!rec)
-		return xl_err_set(err, XL_EFAIL, "database: unreadable record: %s", jerr.text);
-	ret = e->fn(rec, e->arg, err);
-	json_decref(rec);
-	e->count++;
-	return ret;
-}
-
 int xl_order_list(struct xl_db *db, const struct xl_order_filter *f, xl_order_fn *fn, void *arg,
 		  struct xl_err *err)
 {
@@ -324,7 +303,6 @@ int xl_order_list(struct xl_db *db, const struct xl_order_filter *f, xl_order_fn
 	struct xl_err why = XL_ERR_INIT;
 	char user[24], limit[24];
 	const char *params[4];
-	struct each e = { fn, arg, 0 };
 	int ret = 0;
 
 	if (f->status && !xl_order_status_known(f->status))
@@ -340,11 +318,11 @@ int xl_order_list(struct xl_db *db, const struct xl_order_filter *f, xl_order_fn
 	params[1] = f->status;
 	params[2] = f->since ? since.buf : NULL;
 	params[3] = f->limit > 0 ? limit : NULL;
-	ret = xl_db_each_row(db, "SELECT xl_order_record(id) FROM orders "
+	ret = xl_dbfn_each(db, "SELECT xl_order_record(id) FROM orders "
 			     "WHERE ($1::bigint IS NULL OR buyer_id = $1) AND ($2::text IS NULL OR status = $2) "
 			     "AND ($3::timestamptz IS NULL OR placed_at >= $3) "
 			     "ORDER BY placed_at DESC, id DESC LIMIT $4::bigint",
-			     4, params, each_record, &e, err);
+			     4, params, fn, arg, err);
 out:
 	xl_buf_release(&since);
 	return ret;

@@ -230,6 +230,25 @@ int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct x
 
 		snprintf(order_ref, sizeof(order_ref), "xlcfi-%s", PQgetvalue(res, i, 1));
 		req.idempotency_key = PQgetvalue(res, i, 2);
+		/*
+		 * Hold the key while asking, as a charge does: a retry of the
+		 * charge must not call the gateway between our question and
+		 * our answer. Someone else holding it now: leave it to them.
+		 */
+		{
+			const char *cp[2] = { req.idempotency_key, lock };
+			char *claimed = NULL;
+
+			ret = xl_db_query_value(db, "UPDATE idempotency_keys SET locked_at = now() WHERE key = $1 AND "
+						"status = 'in_progress' AND (locked_at IS NULL OR "
+						"locked_at < now() - make_interval(secs => $2::integer)) RETURNING key",
+						2, cp, &claimed, err);
+			if (ret < 0)
+				break;
+			if (!claimed)
+				continue;
+			free(claimed);
+		}
 		req.order_ref = order_ref;
 		xl_num_parse_i64(PQgetvalue(res, i, 3), &req.amount_minor);
 		req.currency = PQgetvalue(res, i, 4);
@@ -247,6 +266,12 @@ int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct x
 					ret = fn(payment, arg, err);
 			}
 			json_decref(payment);
+		} else {
+			const char *kp[1] = { req.idempotency_key };
+
+			/* Still not known: the next run may ask again. */
+			ret = xl_db_exec(db, "UPDATE idempotency_keys SET locked_at = NULL WHERE key = $1", 1, kp,
+					 NULL, err);
 		}
 		xl_gw_result_release(&found);
 	}

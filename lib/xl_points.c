@@ -26,39 +26,19 @@ int xl_points_balance(struct xl_db *db, int64_t user_id, json_t **out, struct xl
 	return ret;
 }
 
-struct each {
-	xl_points_fn *fn;
-	void *arg;
-};
-
-static int each_entry(const PGresult *row, void *arg, struct xl_err *err)
-{
-	struct each *e = arg;
-	json_error_t jerr;
-	json_t *rec = json_loads(PQgetvalue(row, 0, 0), 0, &jerr);
-	int ret;
-
-	if (!rec)
-		return xl_err_set(err, XL_EFAIL, "database: unreadable entry: %s", jerr.text);
-	ret = e->fn(rec, e->arg, err);
-	json_decref(rec);
-	return ret;
-}
-
 int xl_points_history(struct xl_db *db, int64_t user_id, xl_points_fn *fn, void *arg, struct xl_err *err)
 {
-	struct each e = { fn, arg };
 	char uid[24];
 	const char *params[1] = { uid };
 
 	snprintf(uid, sizeof(uid), "%" PRId64, user_id);
-	return xl_db_each_row(db, "SELECT json_build_object('transaction_id', t.id, 'kind', t.kind, "
+	return xl_dbfn_each(db, "SELECT json_build_object('transaction_id', t.id, 'kind', t.kind, "
 			      "'reference', t.reference, 'points', e.amount, "
 			      "'balance', sum(e.amount) OVER (ORDER BY e.id), 'at', xl_rfc3339(t.created_at)) "
 			      "FROM point_entries e JOIN point_transactions t ON t.id = e.transaction_id "
 			      "JOIN point_accounts a ON a.id = e.account_id "
 			      "WHERE a.user_id = $1 AND a.kind = 'user' ORDER BY e.id",
-			      1, params, each_entry, &e, err);
+			      1, params, fn, arg, err);
 }
 
 int xl_points_expire(struct xl_db *db, int64_t limit, json_t **out, struct xl_err *err)

@@ -18,6 +18,11 @@ int xl_records_write(struct xl_records *r, const json_t *rec, struct xl_err *err
 	return xl_jsonl_write(&r->out, rec, err);
 }
 
+int xl_records_write_cb(json_t *rec, void *records, struct xl_err *err)
+{
+	return xl_records_write(records, rec, err);
+}
+
 int xl_records_reject(struct xl_records *r, const char *file, uint64_t line, const char *msg,
 		      const json_t *record, const char *raw, size_t rawlen, struct xl_err *err)
 {

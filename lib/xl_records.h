@@ -28,6 +28,9 @@ int xl_records_open(struct xl_records *r, const char *rejects_path, long max_err
 /* Write a record to stdout. 0 or -XL_EIO. */
 int xl_records_write(struct xl_records *r, const json_t *rec, struct xl_err *err);
 
+/* xl_records_write as a callback for the lib's streaming calls: arg is the struct xl_records. */
+int xl_records_write_cb(json_t *rec, void *records, struct xl_err *err);
+
 /*
  * Keep a refused record (record may be NULL; raw then stands for it).
  * Returns 0; -XL_ETOOBIG when --max-errors is passed (the run should

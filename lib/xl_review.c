@@ -74,29 +74,9 @@ int xl_review_report(struct xl_db *db, int64_t review_id, int64_t reporter, cons
 	return xl_dbfn_call(db, "SELECT xl_review_report($1, $2, $3)", 3, params, review, err);
 }
 
-struct each {
-	xl_review_fn *fn;
-	void *arg;
-};
-
-static int each_review(const PGresult *row, void *arg, struct xl_err *err)
-{
-	struct each *e = arg;
-	json_error_t jerr;
-	json_t *rec = json_loads(PQgetvalue(row, 0, 0), 0, &jerr);
-	int ret;
-
-	if (!rec)
-		return xl_err_set(err, XL_EFAIL, "database: unreadable review: %s", jerr.text);
-	ret = e->fn(rec, e->arg, err);
-	json_decref(rec);
-	return ret;
-}
-
 int xl_review_list(struct xl_db *db, const char *sku, int64_t limit, xl_review_fn *fn, void *arg,
 		   struct xl_err *err)
 {
-	struct each e = { fn, arg };
 	char lim[24];
 	const char *params[2] = { sku, limit > 0 ? lim : NULL };
 	char *found = NULL;
@@ -110,7 +90,7 @@ int xl_review_list(struct xl_db *db, const char *sku, int64_t limit, xl_review_f
 	free(found);
 	if (!exists)
 		return xl_err_set(err, XL_ENOTFOUND, "sku: no such product '%s'", sku);
-	return xl_db_each_row(db, "SELECT xl_review_record(r.id) FROM reviews r JOIN products p ON p.id = r.product_id "
+	return xl_dbfn_each(db, "SELECT xl_review_record(r.id) FROM reviews r JOIN products p ON p.id = r.product_id "
 			      "WHERE p.sku = $1 AND r.status = 'visible' ORDER BY r.created_at DESC, r.id DESC "
-			      "LIMIT $2::bigint", 2, params, each_review, &e, err);
+			      "LIMIT $2::bigint", 2, params, fn, arg, err);
 }
