@@ -123,6 +123,13 @@ expect_success 'reconcile: a payment the gateway never got fails, and the order 
 	run 0 xlcfi-pay reconcile --provider sandbox && test "$(field "[.order_id, .status] | @csv")" = "2,\"failed\"" &&
 	run 0 xlcfi-pay charge --provider sandbox o2 && test "$(field .status)" = captured && test "$(captures)" -eq 2
 '
+expect_success 'reconcile leaves alone a charge whose key is held right now (it is between its phases)' '
+	order 1 > o4 && sql -c "INSERT INTO idempotency_keys (key, scope, request_hash, status, expires_at, locked_at)
+		VALUES ('"'"'busy'"'"', '"'"'pay.charge'"'"', '"'"'x'"'"', '"'"'in_progress'"'"', now() + interval '"'"'1 day'"'"', now())" \
+		-c "INSERT INTO payments (order_id, amount_minor, status, gateway, idempotency_key) VALUES (3, 15500, '"'"'pending'"'"', '"'"'sandbox'"'"', '"'"'busy'"'"')" &&
+	run 0 xlcfi-pay reconcile --provider sandbox && ! test -s out &&
+	test "$(sql -c "select status from payments where idempotency_key = '"'"'busy'"'"'")" = pending
+'
 expect_success 'refund: partial, then too much (65), then the rest: the order is cancelled and its stock back' '
 	seed && order 4 | xlcfi-pay charge --provider sandbox > /dev/null && test "$(sql -c "select stock from products where sku = '"'"'KF-001'"'"'")" -eq 96 &&
 	run 0 xlcfi-pay refund --provider sandbox --order 1 --amount 10000 --reason "일부 파손" &&
