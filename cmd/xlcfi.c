@@ -129,6 +129,24 @@ static void list_commands(FILE *out)
 	free(pathvar);
 }
 
+/* 1 if a file of that name is in one of PATH's directories (executable or not). */
+static int on_path(const char *name)
+{
+	const char *env = getenv("PATH");
+	char *paths = xl_xstrdup(env ? env : "/usr/local/bin:/usr/bin:/bin"), *save = NULL;
+	int found = 0;
+
+	for (char *d = strtok_r(paths, ":", &save); d && !found; d = strtok_r(NULL, ":", &save)) {
+		struct xl_buf p = XL_BUF_INIT;
+
+		xl_buf_addf(&p, "%s/%s", *d ? d : ".", name);
+		found = access(p.buf, F_OK) == 0;
+		xl_buf_release(&p);
+	}
+	free(paths);
+	return found;
+}
+
 static void run_command(const char *name, int argc, char **argv)
 {
 	struct xl_buf prog = XL_BUF_INIT, path = XL_BUF_INIT;
@@ -148,10 +166,11 @@ static void run_command(const char *name, int argc, char **argv)
 			execv(path.buf, args);
 	}
 	execvp(prog.buf, args);
-	if (errno == ENOENT)
+	/* execvp says EACCES when a PATH directory could not be searched, even if the command is nowhere. */
+	if (errno == ENOENT || (errno == EACCES && !on_path(prog.buf)))
 		xl_die(XL_EXIT_USAGE, "'%s' is not an xlcfi command (no '%s' beside xlcfi or on PATH); "
 		       "see 'xlcfi --help'", name, prog.buf);
-	xl_die(XL_EXIT_INTERNAL, "cannot run '%s': %s", prog.buf, strerror(errno));
+	xl_die(errno == EACCES ? XL_EXIT_NOPERM : XL_EXIT_INTERNAL, "cannot run '%s': %s", prog.buf, strerror(errno));
 }
 
 /* Write one record to stdout; main() checks the final flush. */

@@ -154,37 +154,31 @@ int xl_pay_charge(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 	return ret;
 }
 
-int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, int64_t order_id,
-		  int64_t amount_minor, const char *reason, json_t **refund, struct xl_err *err)
+/*
+ * Phases 2 and 3 of refund refund_id: the gateway's cancel, under a key of
+ * the refund's own (so that asking again refunds once), then its outcome.
+ */
+static int refund_call(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o,
+		       const char *refund_id, const char *payment_key, int64_t amount_minor, const char *reason,
+		       json_t **refund, struct xl_err *err)
 {
-	char order[24], amount[24], refund_id[24], key[48], days[16];
-	const char *params[4] = { order, amount_minor > 0 ? amount : NULL, reason, xl_gateway_name(gw) };
+	char key[48], days[16];
 	struct xl_gw_result res = { 0 };
 	struct xl_gw_request req = { 0 };
 	struct xl_err gwerr = XL_ERR_INIT;
-	json_t *begun = NULL;
 	int ret, gwret;
 
-	*refund = NULL;
-	snprintf(order, sizeof(order), "%" PRId64, order_id);
-	snprintf(amount, sizeof(amount), "%" PRId64, amount_minor);
-	snprintf(days, sizeof(days), "%d", o->points_days);
-	ret = xl_dbfn_call(db, "SELECT xl_refund_begin($1, $2, $3, $4)", 4, params, &begun, err);
-	if (ret < 0)
-		return ret;
-	snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
-		 json_integer_value(json_object_get(begun, "refund_id")));
 	snprintf(key, sizeof(key), "refund-%s", refund_id);
+	snprintf(days, sizeof(days), "%d", o->points_days);
 	req.idempotency_key = key;
-	req.payment_key = json_string_value(json_object_get(begun, "payment_key"));
-	req.amount_minor = (int64_t)json_integer_value(json_object_get(begun, "amount_minor"));
+	req.payment_key = payment_key;
+	req.amount_minor = amount_minor;
 	req.reason = reason ? reason : "requested";
 	gwret = xl_gateway_cancel(gw, &req, &res, &gwerr);
-	json_decref(begun);
 	if (gwret == 0 && res.outcome == XL_GW_UNKNOWN) {
 		xl_gw_result_release(&res);
-		return xl_err_set(err, XL_ETIMEOUT, "order %" PRId64 ": the outcome of refund %s is unknown (%s); "
-				  "it stays pending", order_id, refund_id, res.message);
+		return xl_err_set(err, XL_ETIMEOUT, "the outcome of refund %s is unknown (%s); it stays pending "
+				  "until 'xlcfi-pay reconcile' settles it", refund_id, res.message);
 	}
 	{
 		const char *fp[4] = { refund_id, gwret == 0 && res.outcome == XL_GW_SUCCESS ? "true" : "false",
@@ -196,11 +190,75 @@ int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 		*err = gwerr;
 		ret = gwret;
 	} else if (ret == 0 && res.outcome != XL_GW_SUCCESS) {
-		ret = xl_err_set(err, XL_EINVAL, "order %" PRId64 ": the gateway refused refund %s: %s %s", order_id,
-				 refund_id, res.code, res.message);
+		ret = xl_err_set(err, XL_EINVAL, "the gateway refused refund %s: %s %s", refund_id, res.code,
+				 res.message);
 	}
 	xl_gw_result_release(&res);
 	return ret;
+}
+
+int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, int64_t order_id,
+		  int64_t amount_minor, const char *reason, json_t **refund, struct xl_err *err)
+{
+	char order[24], amount[24], refund_id[24];
+	const char *params[4] = { order, amount_minor > 0 ? amount : NULL, reason, xl_gateway_name(gw) };
+	json_t *begun = NULL;
+	int ret;
+
+	*refund = NULL;
+	snprintf(order, sizeof(order), "%" PRId64, order_id);
+	snprintf(amount, sizeof(amount), "%" PRId64, amount_minor);
+	ret = xl_dbfn_call(db, "SELECT xl_refund_begin($1, $2, $3, $4)", 4, params, &begun, err);
+	if (ret < 0)
+		return ret;
+	snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
+		 json_integer_value(json_object_get(begun, "refund_id")));
+	ret = refund_call(db, gw, o, refund_id, json_string_value(json_object_get(begun, "payment_key")),
+			  (int64_t)json_integer_value(json_object_get(begun, "amount_minor")), reason, refund, err);
+	json_decref(begun);
+	if (ret == -XL_EINVAL || ret == -XL_ETIMEOUT)
+		xl_err_prefix(err, "order %" PRId64 ": ", order_id);
+	return ret;
+}
+
+/*
+ * Refunds left pending for longer than the lock (their outcome unknown, or
+ * their process gone): ask again under the same key, which refunds once.
+ */
+static int64_t reconcile_refunds(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o,
+				 xl_pay_fn *fn, void *arg, struct xl_err *err)
+{
+	char lock[16];
+	const char *params[2] = { xl_gateway_name(gw), lock };
+	PGresult *res = NULL;
+	int64_t settled = 0;
+	int ret;
+
+	snprintf(lock, sizeof(lock), "%d", o->lock_seconds);
+	ret = xl_db_exec(db, "SELECT r.id, p.gateway_ref, r.amount_minor, r.reason FROM refunds r "
+			 "JOIN payments p ON p.id = r.payment_id WHERE r.status = 'pending' AND p.gateway = $1 "
+			 "AND r.created_at < now() - make_interval(secs => $2::integer) ORDER BY r.id",
+			 2, params, &res, err);
+	for (int i = 0; ret == 0 && i < PQntuples(res); i++) {
+		json_t *refund = NULL;
+		int64_t amount = 0;
+
+		xl_num_parse_i64(PQgetvalue(res, i, 2), &amount);
+		ret = refund_call(db, gw, o, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), amount,
+				  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), &refund, err);
+		if (ret == -XL_ETIMEOUT || ret == -XL_EINVAL) {
+			/* Still unknown, or refused and now recorded failed: the record says which. */
+			ret = 0;
+		}
+		if (ret == 0 && refund) {
+			settled++;
+			if (fn)
+				ret = fn(refund, arg, err);
+		}
+		json_decref(refund);
+	}
+	PQclear(res);
+	return ret < 0 ? ret : settled;
 }
 
 int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, xl_pay_fn *fn,
@@ -276,5 +334,12 @@ int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct x
 		xl_gw_result_release(&found);
 	}
 	PQclear(res);
+	if (ret == 0) {
+		int64_t refunds = reconcile_refunds(db, gw, o, fn, arg, err);
+
+		if (refunds < 0)
+			return refunds;
+		settled += refunds;
+	}
 	return ret < 0 ? ret : settled;
 }

@@ -62,7 +62,7 @@ int xl_pay_charge(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
  * refund in full cancels a paid or preparing order (stock back) and
  * completes a requested return. A gateway refusal is -XL_EINVAL (the
  * refund is recorded failed); an unknown outcome is -XL_ETIMEOUT (the
- * refund stays pending).
+ * refund stays pending, for xl_pay_reconcile).
  */
 int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, int64_t order_id,
 		  int64_t amount_minor, const char *reason, json_t **refund, struct xl_err *err);
@@ -74,8 +74,10 @@ int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
  * (captured, or failed when it has no such payment or it was aborted).
  * fn (may be NULL) gets each settled payment record. Returns the number
  * settled, or an error. A payment the gateway still cannot answer for
- * stays as it is. Finished idempotency keys past their 24 hours are
- * removed on the way.
+ * stays as it is. Then every refund of this gateway left pending for
+ * longer than o->lock_seconds is asked again under its own key (which
+ * refunds once) and settled; fn gets its refund record. Finished
+ * idempotency keys past their 24 hours are removed on the way.
  */
 typedef int xl_pay_fn(json_t *payment, void *arg, struct xl_err *err);
 int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, xl_pay_fn *fn,

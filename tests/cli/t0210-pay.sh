@@ -145,6 +145,17 @@ expect_success 'refund: partial, then too much (65), then the rest: the order is
 	run 65 xlcfi-pay refund --provider sandbox --order 1 && grep -q "refunded in full" err &&
 	test "$(sql -c "select count(*) from events where topic = '"'"'payment.refunded'"'"'")" -eq 2 && ledger_ok
 '
+expect_success 'a refund left pending (its answer lost) is asked again by reconcile, and refunds once' '
+	seed && order 4 | xlcfi-pay charge --provider sandbox > /dev/null &&
+	sql -c "SELECT xl_refund_begin(1, 5000, '"'"'lost answer'"'"', '"'"'sandbox'"'"')" > /dev/null &&
+	run 0 xlcfi-pay reconcile --provider sandbox && ! test -s out &&
+	sql -c "UPDATE refunds SET created_at = now() - interval '"'"'5 minutes'"'"'" &&
+	run 0 xlcfi-pay -v reconcile --provider sandbox &&
+	test "$(field "[.refund_id, .status, .amount_minor, .payment_status] | @csv")" = "1,\"succeeded\",5000,\"partially_refunded\"" &&
+	test "$(sql -c "select cancelled_minor from sandbox_payments")" -eq 5000 &&
+	run 0 xlcfi-pay reconcile --provider sandbox && ! test -s out &&
+	test "$(sql -c "select cancelled_minor from sandbox_payments")" -eq 5000 && ledger_ok
+'
 expect_success 'refund: the points used come back in proportion, all of them on a full refund' '
 	seed && order 4 | xlcfi-pay charge --provider sandbox > /dev/null &&
 	order 4 | jq -c ".use_points = 500" | xlcfi-pay charge --provider sandbox > /dev/null &&
