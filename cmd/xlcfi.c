@@ -166,11 +166,22 @@ static void run_command(const char *name, int argc, char **argv)
 			execv(path.buf, args);
 	}
 	execvp(prog.buf, args);
-	/* execvp says EACCES when a PATH directory could not be searched, even if the command is nowhere. */
-	if (errno == ENOENT || (errno == EACCES && !on_path(prog.buf)))
-		xl_die(XL_EXIT_USAGE, "'%s' is not an xlcfi command (no '%s' beside xlcfi or on PATH); "
-		       "see 'xlcfi --help'", name, prog.buf);
-	xl_die(errno == EACCES ? XL_EXIT_NOPERM : XL_EXIT_INTERNAL, "cannot run '%s': %s", prog.buf, strerror(errno));
+	{
+		int e = errno;
+		/* execvp says EACCES when a PATH directory could not be searched, even if the command is nowhere. */
+		int unknown = e == ENOENT || (e == EACCES && !on_path(prog.buf));
+		char what[PATH_MAX];
+
+		snprintf(what, sizeof(what), "%s", prog.buf);
+		free(args);
+		free(dir);
+		xl_buf_release(&prog);
+		xl_buf_release(&path);
+		if (unknown)
+			xl_die(XL_EXIT_USAGE, "'%s' is not an xlcfi command (no '%s' beside xlcfi or on PATH); "
+			       "see 'xlcfi --help'", name, what);
+		xl_die(e == EACCES ? XL_EXIT_NOPERM : XL_EXIT_INTERNAL, "cannot run '%s': %s", what, strerror(e));
+	}
 }
 
 /* Write one record to stdout; main() checks the final flush. */
