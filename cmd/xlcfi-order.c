@@ -123,6 +123,7 @@ static void run_start(struct run *r, const struct xl_opt *o)
 
 	if (xl_records_open(&r->rec, o->rejects_path, o->max_errors, &err) < 0)
 		xl_die_err(&err);
+	r->rec.say = xl_log_record;
 }
 
 static int run_finish(struct run *r)
@@ -150,10 +151,8 @@ static int run_reject(struct run *r, const char *file, uint64_t line, const char
 		      const json_t *record, const char *raw, size_t rawlen)
 {
 	struct xl_err err = XL_ERR_INIT;
-	int ret;
+	int ret = xl_records_reject(&r->rec, file, line, msg, record, raw, rawlen, &err);
 
-	xl_log_at(file, line, "%s", msg);
-	ret = xl_records_reject(&r->rec, file, line, msg, record, raw, rawlen, &err);
 	if (ret == -XL_ETOOBIG) {
 		xl_error("%s", err.msg);
 		return -1;
@@ -161,6 +160,30 @@ static int run_reject(struct run *r, const char *file, uint64_t line, const char
 	if (ret < 0)
 		run_fail(r, &err);
 	return 0;
+}
+
+/* A refusal of the record read last from in, as run_reject. */
+static int run_refuse(struct run *r, const struct xl_jsonl_reader *in, const char *msg, const json_t *record)
+{
+	size_t rawlen = 0;
+	const char *raw = record ? NULL : xl_jsonl_raw(in, &rawlen);
+
+	return run_reject(r, xl_jsonl_file(in), xl_jsonl_line(in), msg, record, raw, rawlen);
+}
+
+/* The next record of in, as xl_records_next: 1, or 0 at the end or when the run must stop. */
+static int run_next(struct run *r, struct xl_jsonl_reader *in, json_t **rec)
+{
+	struct xl_err err = XL_ERR_INIT;
+	int ret = xl_records_next(&r->rec, in, rec, &err);
+
+	if (ret == -XL_ETOOBIG) {
+		xl_error("%s", err.msg);
+		return 0;
+	}
+	if (ret < 0)
+		run_fail(r, &err);
+	return ret;
 }
 
 static struct xl_db *connect_or_die(const char *dsn)
@@ -387,31 +410,16 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 	for (;;) {
 		json_t *rec = NULL, *out = NULL;
 		const json_t *id;
-		size_t rawlen = 0;
-		const char *raw;
 
-		ret = xl_jsonl_read(in, &rec, &err);
-		if (ret == 0)
+		if (run_next(r, in, &rec) <= 0)
 			break;
-		if (ret == -XL_EIO) {
-			xl_error("%s", err.msg);
-			xl_records_note(&r->rec, xl_err_status(&err));
-			break;
-		}
-		if (ret < 0) {
-			raw = xl_jsonl_raw(in, &rawlen);
-			if (run_reject(r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, NULL, raw, rawlen) < 0)
-				break;
-			continue;
-		}
 		id = json_object_get(rec, "order_id");
-		if (!json_is_integer(id) || json_integer_value(id) < 1) {
+		if (!json_is_integer(id) || json_integer_value(id) < 1)
 			ret = xl_err_set(&err, XL_EINVAL, "order_id: %s", id ? "expected a positive whole number" : "missing");
-		} else {
+		else
 			ret = op(db, (int64_t)json_integer_value(id), arg, &out, &err);
-		}
 		if (ret == -XL_EINVAL || ret == -XL_ENOTFOUND) {
-			ret = run_reject(r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, rec, NULL, 0);
+			ret = run_refuse(r, in, err.msg, rec);
 			json_decref(rec);
 			if (ret < 0)
 				break;
@@ -645,26 +653,13 @@ static int review_add_main(int argc, char **argv, const char *dsn)
 	xl_jsonl_open(&in, argv + optind, (size_t)(argc - optind), o.max_line);
 	for (;;) {
 		json_t *req = NULL, *review = NULL;
-		int ret = xl_jsonl_read(in, &req, &err);
-		size_t rawlen = 0;
-		const char *raw;
+		int ret;
 
-		if (ret == 0)
+		if (run_next(&r, in, &req) <= 0)
 			break;
-		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
-			xl_error("%s", err.msg);
-			xl_records_note(&r.rec, xl_err_status(&err));
-			continue;
-		}
-		if (ret < 0) {
-			raw = xl_jsonl_raw(in, &rawlen);
-			if (run_reject(&r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, NULL, raw, rawlen) < 0)
-				break;
-			continue;
-		}
 		ret = xl_review_add(db, req, &review, &err);
 		if (ret == -XL_EINVAL) {
-			ret = run_reject(&r, xl_jsonl_file(in), xl_jsonl_line(in), err.msg, req, NULL, 0);
+			ret = run_refuse(&r, in, err.msg, req);
 			json_decref(req);
 			if (ret < 0)
 				break;

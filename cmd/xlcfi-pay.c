@@ -149,25 +149,26 @@ struct charge_run {
 	uint64_t captured, declined, replayed, unknown;
 };
 
-/* A record that cannot be paid: named on stderr, kept in the rejects file. 0 to go on, -1 to stop. */
-static int refuse(struct charge_run *c, struct xl_jsonl_reader *in, const char *msg, const json_t *record)
+/* After xl_records_next or _refuse: 0 to go on, -1 to stop at --max-errors; dies on an I/O error. */
+static int verdict(struct charge_run *c, int ret, const struct xl_err *err)
 {
-	struct xl_err err = XL_ERR_INIT;
-	size_t rawlen = 0;
-	const char *raw = record ? NULL : xl_jsonl_raw(in, &rawlen);
-	int ret;
-
-	xl_log_at(xl_jsonl_file(in), xl_jsonl_line(in), "%s", msg);
-	ret = xl_records_reject(&c->rec, xl_jsonl_file(in), xl_jsonl_line(in), msg, record, raw, rawlen, &err);
 	if (ret == -XL_ETOOBIG) {
-		xl_error("%s", err.msg);
+		xl_error("%s", err->msg);
 		return -1;
 	}
 	if (ret < 0) {
 		xl_records_abandon(&c->rec);
-		xl_die_err(&err);
+		xl_die_err(err);
 	}
 	return 0;
+}
+
+/* A record that cannot be paid: named on stderr, kept in the rejects file. 0 to go on, -1 to stop. */
+static int refuse(struct charge_run *c, struct xl_jsonl_reader *in, const char *msg, const json_t *record)
+{
+	struct xl_err err = XL_ERR_INIT;
+
+	return verdict(c, xl_records_refuse(&c->rec, in, msg, record, &err), &err);
 }
 
 /* What a record asks for, with the options as defaults. -XL_EINVAL with the field at fault. */
@@ -253,6 +254,7 @@ static int charge_main(int argc, char **argv, const char *dsn)
 		defaults.method = "4242424242424242";
 	if (xl_records_open(&c.rec, o.rejects_path, o.max_errors, &err) < 0)
 		xl_die_err(&err);
+	c.rec.say = xl_log_record;
 	db = connect_or_die(dsn);
 	gw = gateway_or_die(provider, db);
 	xl_jsonl_open(&in, argv + optind, (size_t)(argc - optind), o.max_line);
@@ -260,19 +262,11 @@ static int charge_main(int argc, char **argv, const char *dsn)
 		struct xl_pay_charge pc;
 		json_t *rec = NULL, *payment = NULL;
 		int64_t total;
-		int again = 0, ret = xl_jsonl_read(in, &rec, &err);
+		int again = 0, ret = xl_records_next(&c.rec, in, &rec, &err);
 
-		if (ret == 0)
+		if (ret <= 0) {
+			verdict(&c, ret, &err);
 			break;
-		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
-			xl_error("%s", err.msg);
-			xl_records_note(&c.rec, xl_err_status(&err));
-			continue;
-		}
-		if (ret < 0) {
-			if (refuse(&c, in, err.msg, NULL) < 0)
-				break;
-			continue;
 		}
 		ret = read_charge(rec, &defaults, &pc, &total, &err);
 		if (ret == 0)

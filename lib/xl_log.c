@@ -159,6 +159,14 @@ void xl_log_at(const char *file, uint64_t line, const char *fmt, ...)
 	xl_log_msg(XL_LOG_ERROR, fields, "%s:%llu: %s", file, (unsigned long long)line, msg);
 }
 
+void xl_log_record(const char *file, uint64_t line, const char *msg)
+{
+	if (file)
+		xl_log_at(file, line, "%s", msg);
+	else
+		xl_log_msg(XL_LOG_ERROR, NULL, "%s", msg);
+}
+
 void xl_exit(int status)
 {
 	/* Help and version text count as output: a full disk is an I/O error. */

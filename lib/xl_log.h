@@ -73,6 +73,12 @@ void xl_log_vmsg(int level, json_t *fields, const char *fmt, va_list ap)
 void xl_log_at(const char *file, uint64_t line, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/*
+ * xl_log_at for a message as it is, or a plain error when file is NULL:
+ * the say function of xl_records (xl_records_say_fn).
+ */
+void xl_log_record(const char *file, uint64_t line, const char *msg);
+
 #define xl_error(...) xl_log_msg(XL_LOG_ERROR, NULL, __VA_ARGS__)
 #define xl_warn(...)  xl_log_msg(XL_LOG_WARN, NULL, __VA_ARGS__)
 #define xl_info(...)  xl_log_msg(XL_LOG_INFO, NULL, __VA_ARGS__)

@@ -9,6 +9,7 @@ int xl_records_open(struct xl_records *r, const char *rejects_path, long max_err
 {
 	r->status = XL_EXIT_OK;
 	r->rej = NULL;
+	r->say = NULL;
 	xl_jsonl_writer_init(&r->out, stdout, "<stdout>");
 	return xl_rejects_open(&r->rej, rejects_path, max_errors, err);
 }
@@ -26,11 +27,43 @@ int xl_records_write_cb(json_t *rec, void *records, struct xl_err *err)
 int xl_records_reject(struct xl_records *r, const char *file, uint64_t line, const char *msg,
 		      const json_t *record, const char *raw, size_t rawlen, struct xl_err *err)
 {
-	int ret = xl_rejects_add(r->rej, file, line, msg, record, raw, rawlen, err);
+	int ret;
 
+	if (r->say)
+		r->say(file, line, msg);
+	ret = xl_rejects_add(r->rej, file, line, msg, record, raw, rawlen, err);
 	if (ret == -XL_ETOOBIG)
 		xl_records_note(r, XL_EXIT_DATAERR);
 	return ret;
+}
+
+int xl_records_refuse(struct xl_records *r, const struct xl_jsonl_reader *in, const char *msg,
+		      const json_t *record, struct xl_err *err)
+{
+	size_t rawlen = 0;
+	const char *raw = record ? NULL : xl_jsonl_raw(in, &rawlen);
+
+	return xl_records_reject(r, xl_jsonl_file(in), xl_jsonl_line(in), msg, record, raw, rawlen, err);
+}
+
+int xl_records_next(struct xl_records *r, struct xl_jsonl_reader *in, json_t **rec, struct xl_err *err)
+{
+	for (;;) {
+		struct xl_err why = XL_ERR_INIT;
+		int ret = xl_jsonl_read(in, rec, &why);
+
+		if (ret >= 0)
+			return ret;
+		if (ret == -XL_ENOINPUT || ret == -XL_EIO) {
+			if (r->say)
+				r->say(NULL, 0, why.msg);
+			xl_records_note(r, xl_err_status(&why));
+			continue;
+		}
+		ret = xl_records_refuse(r, in, why.msg, NULL, err);
+		if (ret < 0)
+			return ret;
+	}
 }
 
 static int rank(int status)

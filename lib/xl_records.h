@@ -11,15 +11,20 @@
 #include "xl_rejects.h"
 
 /*
- * The output side of a command's record loop: records to stdout, refused
- * records to the rejects file (--rejects, --max-errors), and the exit
- * status the run has earned so far. Nothing here prints: the command
- * names each refusal on stderr itself.
+ * A command's record loop: records read (xl_records_next), records to
+ * stdout, refused records to the rejects file (--rejects, --max-errors),
+ * and the exit status the run has earned so far. Nothing here prints: a
+ * refusal is told through the command's say function.
  */
+
+/* Tell a refusal (file NULL: a problem with no record position). */
+typedef void xl_records_say_fn(const char *file, uint64_t line, const char *msg);
+
 struct xl_records {
 	struct xl_jsonl_writer out;     /* stdout */
 	struct xl_rejects *rej;
 	int status;                     /* exit status so far (xl_exit.h) */
+	xl_records_say_fn *say;         /* may be NULL; set by the caller after _open */
 };
 
 /* Start: -XL_ECANTCREAT when the rejects file cannot be created. */
@@ -32,12 +37,24 @@ int xl_records_write(struct xl_records *r, const json_t *rec, struct xl_err *err
 int xl_records_write_cb(json_t *rec, void *records, struct xl_err *err);
 
 /*
- * Keep a refused record (record may be NULL; raw then stands for it).
- * Returns 0; -XL_ETOOBIG when --max-errors is passed (the run should
+ * Tell and keep a refused record (record may be NULL; raw then stands for
+ * it). Returns 0; -XL_ETOOBIG when --max-errors is passed (the run should
  * stop); -XL_EIO when the rejects file cannot be written.
  */
 int xl_records_reject(struct xl_records *r, const char *file, uint64_t line, const char *msg,
 		      const json_t *record, const char *raw, size_t rawlen, struct xl_err *err);
+
+/* xl_records_reject for the record read last from in, at its position. */
+int xl_records_refuse(struct xl_records *r, const struct xl_jsonl_reader *in, const char *msg,
+		      const json_t *record, struct xl_err *err);
+
+/*
+ * The next record of in: 1 and *rec (yours), or 0 at the end. On the way,
+ * a line that is not a record is refused (told and kept), and a file that
+ * cannot be read is told, noted in the exit status and skipped. Errors
+ * as xl_records_reject.
+ */
+int xl_records_next(struct xl_records *r, struct xl_jsonl_reader *in, json_t **rec, struct xl_err *err);
 
 /*
  * Note an exit status earned by the run (e.g. 75 for an outcome left

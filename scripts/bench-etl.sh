@@ -12,30 +12,9 @@
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
-"$top/scripts/install-deps.sh" --bench
-make -s -C "$top" all >/dev/null
+name=etl
+. "$top/scripts/bench-lib.sh"
 etl="$top/cmd/xlcfi-etl"
-xlcfi="$top/cmd/xlcfi"
-work=$(mktemp -d "${TMPDIR:-/tmp}/xlcfi-bench-etl.XXXXXX")
-chmod 0755 "$work"
-export XLCFI_HOME="$work/home"
-unset XLCFI_DSN PGHOST PGPORT PGDATABASE PGUSER PGSERVICE || true
-cleanup() { "$xlcfi" -q db down || true; rm -rf "$work"; }
-trap cleanup EXIT
-"$xlcfi" -q db up > /dev/null
-dsn=$("$xlcfi" db dsn)
-export XLCFI_DSN="$dsn"
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$dsn" "$@"; }
-
-# seconds CMD...: wall time of one run, in seconds.
-seconds() {
-	s=$(date +%s%N)
-	"$@"
-	e=$(date +%s%N)
-	echo "$(( (e - s) / 1000000 ))" | awk '{ printf "%.2f\n", $1 / 1000 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-rss() { /usr/bin/time -f "%M" -o "$work/rss" "$@" > /dev/null 2>&1 || true; echo $(( $(cat "$work/rss") / 1024 )); }
 
 echo "generating the data ..." >&2
 "$etl" -q generate --users 120000 --products 3000 --days 365 --seed 42 -o "$work/gen"

@@ -18,32 +18,12 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 runs=${1:-3}
 per=${2:-2000}
 clients=16
-"$top/scripts/install-deps.sh" --bench
-make -s -C "$top" all >/dev/null
+name=orders
+. "$top/scripts/bench-lib.sh"
 order="$top/cmd/xlcfi-order"
-xlcfi="$top/cmd/xlcfi"
 pgbench=$(command -v pgbench || true)
 for p in /usr/lib/postgresql/*/bin/pgbench; do [ -n "$pgbench" ] || [ ! -x "$p" ] || pgbench=$p; done
 [ -n "$pgbench" ] || { echo "bench-orders: pgbench not found (postgresql-client)" >&2; exit 77; }
-work=$(mktemp -d "${TMPDIR:-/tmp}/xlcfi-bench-orders.XXXXXX")
-chmod 0755 "$work"
-export XLCFI_HOME="$work/home"
-unset XLCFI_DSN PGHOST PGPORT PGDATABASE PGUSER PGSERVICE || true
-cleanup() { "$xlcfi" -q db down || true; rm -rf "$work"; }
-trap cleanup EXIT
-"$xlcfi" -q db up > /dev/null
-dsn=$("$xlcfi" db dsn)
-export XLCFI_DSN="$dsn"
-q() { psql -X -q -At -v ON_ERROR_STOP=1 "$dsn" "$@"; }
-
-# seconds CMD...: wall time of one run, in seconds.
-seconds() {
-	s=$(date +%s%N)
-	"$@"
-	e=$(date +%s%N)
-	echo "$(( (e - s) / 1000000 ))" | awk '{ printf "%.2f\n", $1 / 1000 }'
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 echo "seeding 10,000 users and 10,000 products, writing $clients x $per requests ..." >&2
 stock=100000000
