@@ -266,6 +266,9 @@ static void on_progress(uint64_t rows, uint64_t bytes, uint64_t total, void *arg
 	struct import_ctx *c = arg;
 
 	xl_progress_set(&c->progress, rows, bytes, total);
+	/* All read: the database's part may take a while, with 100 % on show. */
+	if (total && bytes >= total)
+		xl_progress_draw(&c->progress);
 }
 
 /* A growing list of strings, each its own allocation. */

@@ -437,6 +437,13 @@ static void progress(struct run *r, struct xl_lines *lines)
 		r->h->progress(r->st.read, xl_lines_bytes(lines), xl_lines_total_size(lines), r->h->arg);
 }
 
+/* The input is all read: say so once more, whatever the count, before the database's part. */
+static void progress_read(struct run *r, struct xl_lines *lines)
+{
+	if (r->h && r->h->progress)
+		r->h->progress(r->st.read, xl_lines_bytes(lines), xl_lines_total_size(lines), r->h->arg);
+}
+
 /* Each field's text in a CSV row (NULL when its column is absent or the row too short). */
 static void csv_texts(const struct run *r, const struct xl_csv_row *row, const char **text)
 {
@@ -502,6 +509,7 @@ static int read_csv(struct run *r, struct xl_lines *lines, struct xl_err *err)
 		ret = xl_err_set(err, XL_EINVAL, "%s: no header row (the input is empty)",
 				 r->o->npaths ? r->o->paths[0] : "<stdin>");
 	r->st.encoding = xl_csv_encoding_name(in);
+	progress_read(r, lines);
 	xl_csv_close(in);   /* closes lines too */
 	return ret;
 }
@@ -598,6 +606,7 @@ static int read_ndjson(struct run *r, struct xl_lines *lines, struct xl_err *err
 	}
 	for (size_t i = 0; i < r->nfields; i++)
 		xl_buf_release(&texts[i]);
+	progress_read(r, lines);
 	xl_lines_close(lines);
 	return ret;
 }

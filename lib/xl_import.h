@@ -60,7 +60,10 @@ struct xl_import_reject {
 struct xl_import_hooks {
 	/* Each refused row; return 0 (any other value is ignored). May be NULL. */
 	void (*reject)(const struct xl_import_reject *rj, void *arg);
-	/* Every few thousand rows: rows read, bytes read, total bytes (0 if unknown). */
+	/*
+	 * Every few thousand rows, and once more when the input is all read:
+	 * rows read, bytes read, total bytes (0 if unknown).
+	 */
 	void (*progress)(uint64_t rows, uint64_t bytes, uint64_t total, void *arg);
 	void *arg;
 };

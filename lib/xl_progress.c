@@ -57,7 +57,6 @@ int xl_progress_format(const struct xl_progress *p, int64_t now_us, char *buf, s
 }
 
 static void redraw(struct xl_progress *p);
-
 void xl_progress_set(struct xl_progress *p, uint64_t count, uint64_t bytes, uint64_t total_bytes)
 {
 	p->count = count;
@@ -72,21 +71,32 @@ void xl_progress_add(struct xl_progress *p, uint64_t n)
 	redraw(p);
 }
 
-static void redraw(struct xl_progress *p)
+static void draw(struct xl_progress *p, int64_t now)
 {
 	char line[200];
-	int64_t now;
 
-	if (!p->out)
-		return;
-	now = xl_time_mono();
-	if (now - p->last_us < REDRAW_US)
-		return;
 	p->last_us = now;
 	xl_progress_format(p, now, line, sizeof(line));
 	fprintf(p->out, "\r\033[K%s", line);
 	fflush(p->out);
 	p->drawn = 1;
+}
+
+static void redraw(struct xl_progress *p)
+{
+	int64_t now;
+
+	if (!p->out)
+		return;
+	now = xl_time_mono();
+	if (now - p->last_us >= REDRAW_US)
+		draw(p, now);
+}
+
+void xl_progress_draw(struct xl_progress *p)
+{
+	if (p->out)
+		draw(p, xl_time_mono());
 }
 
 void xl_progress_done(struct xl_progress *p)

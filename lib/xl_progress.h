@@ -39,6 +39,12 @@ void xl_progress_add(struct xl_progress *p, uint64_t n);
  */
 void xl_progress_set(struct xl_progress *p, uint64_t count, uint64_t bytes, uint64_t total_bytes);
 
+/*
+ * Draw the line now, however recently it was drawn: before a long step
+ * that sends no updates (an import's database work once its input is read).
+ */
+void xl_progress_draw(struct xl_progress *p);
+
 /* Erase the line. Call before printing anything else and at the end. */
 void xl_progress_done(struct xl_progress *p);
 
