@@ -19,6 +19,7 @@
 struct xl_db {
 	PGconn *conn;
 	int pipeline_sent;
+	int stream_nparams;
 	unsigned rand_state;
 };
 
@@ -651,18 +652,28 @@ int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err)
 	return ret < 0 ? ret : ok;
 }
 
-int xl_db_stream_begin(struct xl_db *db, struct xl_err *err)
+int xl_db_stream_begin(struct xl_db *db, const char *sql, int nparams, struct xl_err *err)
 {
+	PGresult *r;
+	int ret = 0;
+
+	/* Prepared once, so that a run is only a bind and an execute. */
+	r = PQprepare(db->conn, "xl_stream", sql, nparams, NULL);
+	if (!result_ok(r))
+		ret = result_error(db, r, err);
+	PQclear(r);
+	if (ret < 0)
+		return ret;
+	db->stream_nparams = nparams;
 	if (PQenterPipelineMode(db->conn) != 1)
 		return xl_err_set(err, XL_EDB, "database: cannot enter pipeline mode");
 	db->pipeline_sent = 0;
 	return 0;
 }
 
-int xl_db_stream_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
-		      struct xl_err *err)
+int xl_db_stream_send(struct xl_db *db, const char *const *params, struct xl_err *err)
 {
-	if (PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0) != 1 ||
+	if (PQsendQueryPrepared(db->conn, "xl_stream", db->stream_nparams, params, NULL, NULL, 0) != 1 ||
 	    PQpipelineSync(db->conn) != 1)
 		return result_error(db, NULL, err);
 	db->pipeline_sent++;
@@ -715,7 +726,7 @@ int xl_db_stream_end(struct xl_db *db, struct xl_err *err)
 	db->pipeline_sent = 0;
 	if (PQexitPipelineMode(db->conn) != 1)
 		return result_error(db, NULL, err);
-	return 0;
+	return xl_db_exec(db, "DEALLOCATE xl_stream", 0, NULL, NULL, err);
 }
 
 int xl_db_listen(struct xl_db *db, const char *channel, struct xl_err *err)

@@ -162,19 +162,19 @@ int xl_db_pipeline_send(struct xl_db *db, const char *sql, int nparams,
 int xl_db_pipeline_end(struct xl_db *db, struct xl_err *err);
 
 /*
- * A stream of independent statements in pipeline mode, each its own
- * transaction (a sync follows each one): the caller keeps several in
+ * A stream of independent runs of one statement in pipeline mode, each its
+ * own transaction (a sync follows each one): the caller keeps several in
  * flight and reads their results in the order sent, so that the round trips
- * overlap. An error in one statement touches that one only. _begin enters
- * pipeline mode; _send queues a statement and flushes it; _recv waits for
+ * overlap. An error in one run touches that one only. _begin prepares SQL
+ * (NPARAMS parameters) once, as the connection's statement "xl_stream", and
+ * enters pipeline mode; _send queues a run with PARAMS and flushes it; _recv waits for
  * the oldest statement's result: 0 with *res (yours to PQclear), or that
  * statement's error (as xl_db_exec); -XL_EUNAVAIL when the connection is
  * lost. _end leaves pipeline mode once every result is read (results not
  * read are dropped). Other calls on db wait until _end.
  */
-int xl_db_stream_begin(struct xl_db *db, struct xl_err *err);
-int xl_db_stream_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
-		      struct xl_err *err);
+int xl_db_stream_begin(struct xl_db *db, const char *sql, int nparams, struct xl_err *err);
+int xl_db_stream_send(struct xl_db *db, const char *const *params, struct xl_err *err);
 int xl_db_stream_recv(struct xl_db *db, PGresult **res, struct xl_err *err);
 int xl_db_stream_end(struct xl_db *db, struct xl_err *err);
 

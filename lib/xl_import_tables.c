@@ -192,7 +192,7 @@ static const struct xl_icheck order_checks[] = {
 	"new_orders AS (INSERT INTO orders (external_ref, buyer_id, status, total_minor, currency, placed_at) " \
 	"SELECT order_ref, min(buyer_id), min(coalesce(status, 'delivered')), " \
 	"sum(quantity::bigint * unit_price_minor), min(currency), min(placed_at) FROM xl_stage " \
-	"GROUP BY order_ref ON CONFLICT (external_ref) DO NOTHING RETURNING id, external_ref, status, placed_at), " \
+	"GROUP BY order_ref ON CONFLICT (external_ref) WHERE external_ref IS NOT NULL DO NOTHING RETURNING id, external_ref, status, placed_at), " \
 	"history AS (INSERT INTO order_status_history (order_id, from_status, to_status, reason, changed_at) " \
 	"SELECT id, NULL, status, 'imported', placed_at FROM new_orders RETURNING 1), " \
 	"items AS (INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor) " \

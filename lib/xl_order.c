@@ -145,7 +145,7 @@ int xl_order_stream_open(struct xl_order_stream **out, struct xl_db *db, const s
 	int ret;
 
 	*out = NULL;
-	ret = xl_db_stream_begin(db, err);
+	ret = xl_db_stream_begin(db, CREATE_SQL, 6, err);
 	if (ret < 0)
 		return ret;
 	s = xl_xcalloc(1, sizeof(*s));
@@ -162,7 +162,7 @@ int xl_order_stream_send(struct xl_order_stream *s, const json_t *request, struc
 	int ret = call_prepare(&c, request, &s->pricing, err);
 
 	if (ret == 0)
-		ret = xl_db_stream_send(s->db, CREATE_SQL, 6, c.params, err);
+		ret = xl_db_stream_send(s->db, c.params, err);
 	if (ret == 0)
 		s->pending++;
 	call_release(&c);
