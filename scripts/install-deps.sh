@@ -3,12 +3,13 @@
 # Does nothing (quickly) when they are all present. Uses sudo when not root.
 #
 # usage: scripts/install-deps.sh [--bench]
-#   --bench   also what the benchmark scripts need (csvkit, psycopg2, pgloader)
+#   --bench   also what the benchmark scripts need (csvkit, psycopg2, pgloader,
+#             pandas, XlsxWriter, openpyxl)
 set -eu
 
-PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcurl4-openssl-dev libcmocka-dev libmicrohttpd-dev postgresql mandoc jq curl time"
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcurl4-openssl-dev libxlsxwriter-dev libcmocka-dev libmicrohttpd-dev postgresql mandoc jq curl time"
 case "${1:-}" in
---bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader" ;;
+--bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader python3-pandas python3-xlsxwriter python3-openpyxl" ;;
 "") ;;
 *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 64 ;;
 esac
