@@ -93,7 +93,7 @@ static int format_few_decimals(char *buf, size_t size, double v)
 	const double limit = 9007199254740992.0; /* 2^53 */
 
 	for (int k = 0; k < 9; k++) {
-		double m = v * p10[k];
+		double m = nearbyint(v * p10[k]);  /* 74.51 * 100 is 7451.000000000001 */
 		char digits[24], *p = digits + sizeof(digits);
 		uint64_t u;
 		int n = 0, len;

@@ -18,6 +18,7 @@ static const struct {
 	{ "interactions", "occurred_at" },
 	{ "job_runs", "started_at" },
 	{ "order_status_history", "changed_at" },
+	{ "order_lines", "occurred_at" },
 };
 
 int xl_table_check(struct xl_db *db, const char *table, struct xl_err *err)

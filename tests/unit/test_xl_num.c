@@ -164,6 +164,9 @@ static void test_format_double_shortest(void **state)
 	expect_dbl(0.1 + 0.2, "0.30000000000000004");
 	expect_dbl(123456789.0, "123456789.0");
 	expect_dbl(9007199254740993.0, "9007199254740992.0");
+	/* 74.51 * 100 is not a whole double, but 74.51 has two decimals all the same. */
+	expect_dbl(74.51, "74.51");
+	expect_dbl(69.18, "69.18");
 }
 
 static void test_format_double_round_trips(void **state)
