@@ -253,6 +253,6 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(cmd, subs[i].name))
 			xl_exit(sub_main(i, argc, argv, o.dsn));
-	xl_die_usage("'%s' is not a command; see 'xlcfi-analyze --help'", cmd);
+	xl_die_usage("'%s' is not a command", cmd);
 	return XL_EXIT_USAGE;
 }

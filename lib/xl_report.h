@@ -68,7 +68,7 @@ struct xl_report {
 	struct xl_date first, last;   /* the period */
 	int64_t generated_us;         /* when the report was made */
 	struct xl_report_sales current, previous; /* totals: this period, the one before */
-	const struct xl_report_sales *trend; size_t ntrend;   /* by day (week, range) or day (month) */
+	const struct xl_report_sales *trend; size_t ntrend;   /* by day (by week past 92 days) */
 	const struct xl_report_product *top; size_t ntop;     /* best first */
 	const struct xl_report_category *categories; size_t ncategories; /* largest first */
 	const struct xl_report_segment *segments; size_t nsegments;      /* RFM, in the man page's order */

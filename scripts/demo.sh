@@ -9,6 +9,8 @@ xlcfi="$top/cmd/xlcfi"
 etl="$top/cmd/xlcfi-etl"
 order="$top/cmd/xlcfi-order"
 pay="$top/cmd/xlcfi-pay"
+analyze="$top/cmd/xlcfi-analyze"
+report="$top/cmd/xlcfi-report"
 
 echo "demo: starting the private database (xlcfi db up)" >&2
 "$xlcfi" db up
@@ -38,6 +40,15 @@ psql -X -q -At "$dsn" -c "SELECT json_build_object('user_id', u.id, 'client_ref'
 	CROSS JOIN LATERAL (SELECT sku FROM products WHERE active AND stock >= 2 ORDER BY id LIMIT 1) p" |
 	"$order" create | "$pay" charge --provider sandbox |
 	jq -c '{payment_id, order_id, status, amount_minor, points_earned}'
+echo "demo: weekly sales, the last four weeks (xlcfi-analyze sales --by week)" >&2
+"$analyze" sales --by week | tail -n 4 | jq -c '{period, net_minor, orders, aov_minor, buyers}'
+# The generated shop lies in the past: report its last full week.
+week=$(psql -X -q -At "$dsn" -c "SELECT max((placed_at AT TIME ZONE 'Asia/Seoul')::date) - 7 FROM orders")
+mkdir -p "$top/out"
+echo "demo: the weekly report of the week of $week as xlsx and html (xlcfi-report weekly)" >&2
+"$report" weekly --date "$week" -o "$top/out/weekly-report.xlsx" | jq -c .
+"$report" weekly --date "$week" -o "$top/out/weekly-report.html" | jq -c .
+echo "demo: reports written: $top/out/weekly-report.xlsx $top/out/weekly-report.html" >&2
 echo "demo: its status (xlcfi db status)" >&2
 "$xlcfi" db status
 echo "demo: connect with:  psql \"\$($xlcfi db dsn)\"" >&2

@@ -1,0 +1,83 @@
+#ifndef XL_REPORT_BUILD_H
+#define XL_REPORT_BUILD_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "xl_db.h"
+#include "xl_err.h"
+#include "xl_report.h"
+
+/*
+ * Builds a struct xl_report for a period from the order_lines facts (the
+ * database, or order_lines records one at a time), with xl_analyze doing
+ * the sums, and writes it as xlsx, csv or html, atomically.
+ *
+ *   period     the days first..last (inclusive, Asia/Seoul);
+ *   previous   the period of the same kind just before (the week before,
+ *              the month before, or as many days just before a range);
+ *   trend      per day when the period is up to 92 days long, else per week;
+ *   top        the 10 best products by revenue; categories; RFM segments
+ *              of every buyer up to the period's last day;
+ *   detail     every sold order line of the period: from the database by
+ *              order id and line, through a cursor (memory stays flat); from
+ *              records in input order, spooled to a temporary file.
+ * From the database every sum and the detail are read in one REPEATABLE
+ * READ transaction (a snapshot), so the sheets agree with each other.
+ */
+
+enum xl_report_kind {
+	XL_REPORT_WEEKLY,
+	XL_REPORT_MONTHLY,
+	XL_REPORT_RANGE
+};
+
+enum xl_report_format {
+	XL_REPORT_XLSX,
+	XL_REPORT_CSV,
+	XL_REPORT_HTML
+};
+
+struct xl_report_build;
+
+/*
+ * The period of a report: for weekly and monthly, the week or month that
+ * holds day (days since 1970-01-01); for range, from..to (both needed).
+ * Fills *first and *last. -XL_EINVAL when a range has no bounds or they are
+ * the wrong way round.
+ */
+int xl_report_period(enum xl_report_kind kind, int64_t day, int64_t from, int64_t to, int64_t *first,
+		     int64_t *last, struct xl_err *err);
+
+/* A new report of first..last (days). Free with xl_report_build_free (accepts NULL). */
+struct xl_report_build *xl_report_build_new(enum xl_report_kind kind, int64_t first, int64_t last);
+void xl_report_build_free(struct xl_report_build *b);
+
+/* Records source: one order_lines record. 0, or as xl_analyze_add; -XL_EIO when spooling fails. */
+int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_err *err);
+
+/*
+ * Database source: the sums in SQL; the detail is read from db while
+ * writing (keep it open; b holds a transaction on it until freed).
+ */
+int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_err *err);
+
+/* After the adds or the load: the report (owned by b). 0 or a negative XL_E*. */
+int xl_report_build_finish(struct xl_report_build *b, const struct xl_report **out, struct xl_err *err);
+
+/*
+ * Write the finished report to path atomically (a temporary file renamed
+ * over it: a failure leaves no partial file). CSV is the detail lines,
+ * UTF-8 with a BOM and CRLF line ends for Excel, or CP949 when cp949 is
+ * set. 0, -XL_ECANTCREAT, -XL_EIO, or the detail source's error.
+ */
+int xl_report_build_write(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
+			  struct xl_err *err);
+
+/* Rows the last write put in its detail (xlsx, csv). */
+uint64_t xl_report_build_lines(const struct xl_report_build *b);
+
+/* Characters a CP949 CSV could not hold, written as '?'. */
+uint64_t xl_report_build_replaced(const struct xl_report_build *b);
+
+#endif
