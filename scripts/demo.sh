@@ -40,10 +40,12 @@ psql -X -q -At "$dsn" -c "SELECT json_build_object('user_id', u.id, 'client_ref'
 	CROSS JOIN LATERAL (SELECT sku FROM products WHERE active AND stock >= 2 ORDER BY id LIMIT 1) p" |
 	"$order" create | "$pay" charge --provider sandbox |
 	jq -c '{payment_id, order_id, status, amount_minor, points_earned}'
-echo "demo: weekly sales, the last four weeks (xlcfi-analyze sales --by week)" >&2
-"$analyze" sales --by week | tail -n 4 | jq -c '{period, net_minor, orders, aov_minor, buyers}'
-# The generated shop lies in the past: report its last full week.
-week=$(psql -X -q -At "$dsn" -c "SELECT max((placed_at AT TIME ZONE 'Asia/Seoul')::date) - 7 FROM orders")
+# The generated shop lies in the past (its orders are the imported ones):
+# show its last weeks, and report its last full week.
+last=$(psql -X -q -At "$dsn" -c "SELECT max((placed_at AT TIME ZONE 'Asia/Seoul')::date) FROM orders WHERE external_ref IS NOT NULL")
+week=$(psql -X -q -At "$dsn" -c "SELECT DATE '$last' - 7")
+echo "demo: weekly sales, the shop's last four weeks (xlcfi-analyze sales --by week --to $last)" >&2
+"$analyze" sales --by week --to "$last" | tail -n 4 | jq -c '{period, net_minor, orders, aov_minor, buyers}'
 mkdir -p "$top/out"
 echo "demo: the weekly report of the week of $week as xlsx and html (xlcfi-report weekly)" >&2
 "$report" weekly --date "$week" -o "$top/out/weekly-report.xlsx" | jq -c .
