@@ -82,38 +82,34 @@ static int64_t parse_day(const char *opt, const char *arg)
 	return xl_date_to_days(d);
 }
 
+static int add_record(const json_t *rec, void *a, struct xl_err *err)
+{
+	return xl_analyze_add(a, rec, err);
+}
+
 /* Read every record of the files (or stdin) into a; refuse what is not a fact. */
 static void add_records(struct xl_analyze *a, struct xl_records *rec, char **files, size_t nfiles, size_t max_line)
 {
 	struct xl_jsonl_reader *in = NULL;
 	struct xl_err err = XL_ERR_INIT;
-	json_t *r = NULL;
 	int ret;
 
 	xl_jsonl_open(&in, files, nfiles, max_line);
-	while ((ret = xl_records_next(rec, in, &r, &err)) == 1) {
-		ret = xl_analyze_add(a, r, &err);
-		if (ret == -XL_EINVAL)
-			ret = xl_records_refuse(rec, in, err.msg, r, &err);
-		json_decref(r);
-		if (ret < 0)
-			break;
-	}
-	if (ret == -XL_ERANGE) {
+	ret = xl_records_each(rec, in, add_record, a, &err);
+	if (ret == -XL_ERANGE)
 		xl_log_at(xl_jsonl_file(in), xl_jsonl_line(in), "%s", err.msg);
-		xl_records_note(rec, XL_EXIT_DATAERR);
-	} else if (ret == -XL_ETOOBIG) {
+	else if (ret == -XL_ETOOBIG)
 		xl_error("%s", err.msg);
-	} else if (ret < 0) {
-		xl_jsonl_close(in);
-		xl_records_abandon(rec);
-		xl_die_err(&err);
-	}
 	xl_jsonl_close(in);
-	if (ret < 0) {
+	if (ret == -XL_ERANGE || ret == -XL_ETOOBIG) {
 		xl_analyze_free(a);
 		xl_records_close(rec, &err);
-		xl_exit(rec->status ? rec->status : XL_EXIT_DATAERR);
+		xl_exit(XL_EXIT_DATAERR);
+	}
+	if (ret < 0) {
+		xl_analyze_free(a);
+		xl_records_abandon(rec);
+		xl_die_err(&err);
 	}
 }
 

@@ -98,30 +98,27 @@ static void fail(struct xl_report_build *b, struct xl_records *rec, const struct
 	xl_die_err(err);
 }
 
+static int add_record(const json_t *rec, void *b, struct xl_err *err)
+{
+	return xl_report_build_add(b, rec, err);
+}
+
 /* Read every record of the files (or stdin) into b; refuse what is not a fact. */
 static void add_records(struct xl_report_build *b, struct xl_records *rec, char **files, size_t nfiles,
 			size_t max_line)
 {
 	struct xl_jsonl_reader *in = NULL;
 	struct xl_err err = XL_ERR_INIT;
-	json_t *r = NULL;
 	int ret;
 
 	xl_jsonl_open(&in, files, nfiles, max_line);
-	while ((ret = xl_records_next(rec, in, &r, &err)) == 1) {
-		ret = xl_report_build_add(b, r, &err);
-		if (ret == -XL_EINVAL)
-			ret = xl_records_refuse(rec, in, err.msg, r, &err);
-		json_decref(r);
-		if (ret < 0)
-			break;
-	}
+	ret = xl_records_each(rec, in, add_record, b, &err);
 	if (ret == -XL_ERANGE)
 		xl_log_at(xl_jsonl_file(in), xl_jsonl_line(in), "%s", err.msg);
+	else if (ret == -XL_ETOOBIG)
+		xl_error("%s", err.msg);
 	xl_jsonl_close(in);
 	if (ret == -XL_ETOOBIG || ret == -XL_ERANGE) {
-		if (ret == -XL_ETOOBIG)
-			xl_error("%s", err.msg);
 		xl_report_build_free(b);
 		xl_records_close(rec, &err);
 		xl_exit(XL_EXIT_DATAERR);

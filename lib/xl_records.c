@@ -66,6 +66,23 @@ int xl_records_next(struct xl_records *r, struct xl_jsonl_reader *in, json_t **r
 	}
 }
 
+int xl_records_each(struct xl_records *r, struct xl_jsonl_reader *in, xl_records_fn *fn, void *arg,
+		    struct xl_err *err)
+{
+	json_t *rec = NULL;
+	int ret;
+
+	while ((ret = xl_records_next(r, in, &rec, err)) == 1) {
+		ret = fn(rec, arg, err);
+		if (ret == -XL_EINVAL)
+			ret = xl_records_refuse(r, in, err->msg, rec, err);
+		json_decref(rec);
+		if (ret < 0)
+			return ret;
+	}
+	return ret;
+}
+
 static int rank(int status)
 {
 	switch (status) {

@@ -57,6 +57,17 @@ int xl_records_refuse(struct xl_records *r, const struct xl_jsonl_reader *in, co
 int xl_records_next(struct xl_records *r, struct xl_jsonl_reader *in, json_t **rec, struct xl_err *err);
 
 /*
+ * Give every record of in to fn, in order. fn returns 0 to go on;
+ * -XL_EINVAL (err set) refuses that record (told and kept, as
+ * xl_records_reject) and goes on; any other negative code stops. Returns 0
+ * at the end of the input, fn's code, or xl_records_next's errors
+ * (-XL_ETOOBIG when --max-errors is passed).
+ */
+typedef int xl_records_fn(const json_t *rec, void *arg, struct xl_err *err);
+int xl_records_each(struct xl_records *r, struct xl_jsonl_reader *in, xl_records_fn *fn, void *arg,
+		    struct xl_err *err);
+
+/*
  * Note an exit status earned by the run (e.g. 75 for an outcome left
  * unknown). The most pressing one wins: an I/O error, then "try again
  * later", then anything else over a data error.
