@@ -12,20 +12,6 @@
 
 /* ---- facts ---------------------------------------------------------- */
 
-enum fact_kind { FACT_LINE, FACT_SHIPPING, FACT_REFUND };
-
-/* One order_lines record, its strings borrowed from the JSON. */
-struct fact {
-	enum fact_kind kind;
-	int64_t day;
-	int64_t order_id, user_id;
-	int sold;
-	const char *status;
-	const char *sku, *name, *category, *category_name;
-	const char *currency;
-	int64_t qty, amount;
-};
-
 static int field_err(struct xl_err *err, const char *field, const char *why)
 {
 	return xl_err_set(err, XL_EINVAL, "field '%s': %s", field, why);
@@ -48,7 +34,7 @@ static const char *get_str(const json_t *rec, const char *field)
 	return json_string_value(json_object_get(rec, field));
 }
 
-static int parse_fact(const json_t *rec, struct fact *f, struct xl_err *err)
+int xl_analyze_parse_fact(const json_t *rec, struct xl_analyze_fact *f, struct xl_err *err)
 {
 	const char *kind = get_str(rec, "kind"), *at = get_str(rec, "occurred_at");
 	const json_t *sold = json_object_get(rec, "sold");
@@ -58,11 +44,11 @@ static int parse_fact(const json_t *rec, struct fact *f, struct xl_err *err)
 	if (!kind)
 		return field_err(err, "kind", "missing (an order_lines record has 'line', 'shipping' or 'refund')");
 	if (!strcmp(kind, "line"))
-		f->kind = FACT_LINE;
+		f->kind = XL_FACT_LINE;
 	else if (!strcmp(kind, "shipping"))
-		f->kind = FACT_SHIPPING;
+		f->kind = XL_FACT_SHIPPING;
 	else if (!strcmp(kind, "refund"))
-		f->kind = FACT_REFUND;
+		f->kind = XL_FACT_REFUND;
 	else
 		return field_err(err, "kind", "not 'line', 'shipping' or 'refund'");
 	if (!at)
@@ -82,7 +68,7 @@ static int parse_fact(const json_t *rec, struct fact *f, struct xl_err *err)
 	if (!f->currency || strlen(f->currency) != 3)
 		return field_err(err, "currency", "missing or not a 3-letter code");
 	f->status = get_str(rec, "status");
-	if (f->kind == FACT_LINE) {
+	if (f->kind == XL_FACT_LINE) {
 		f->sku = get_str(rec, "sku");
 		if (!f->sku)
 			return field_err(err, "sku", "missing or not a string");
@@ -101,7 +87,8 @@ struct period_acc {
 	int64_t start;
 	char currency[4];
 	int64_t gross, refunds, units, orders, buyers;
-	struct xl_hash order_set, buyer_set;  /* stream only */
+	struct xl_hash order_set, buyer_set;  /* stream only (orders: unless grouped) */
+	int64_t last_order;                   /* grouped: the order counted last */
 };
 
 struct product_acc {
@@ -135,6 +122,9 @@ struct xl_analyze {
 	char *category;
 	int finished;
 	int streamed;             /* filled by _add: distinct counts are in the sets */
+	int grouped;              /* facts come grouped by order (xl_analyze_set_grouped) */
+	int64_t cur_order;        /* grouped TOP: the order being read, and its products */
+	size_t *cur_skus, ncur_skus, cur_cap;
 	int have_currency;
 	char currency[4];
 
@@ -252,6 +242,7 @@ void xl_analyze_free(struct xl_analyze *a)
 	xl_analyze_free(a->d_sales);
 	xl_analyze_free(a->d_top);
 	xl_hash_release(&a->pending_set);
+	free(a->cur_skus);
 	free(a->category);
 	free(a);
 }
@@ -341,32 +332,39 @@ static int in_range(const struct xl_analyze *a, int64_t day)
 	       (a->o.to_day == XL_ANALYZE_OPEN || day <= a->o.to_day);
 }
 
-static int add_sales(struct xl_analyze *a, const struct fact *f, struct xl_err *err)
+static int add_sales(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err)
 {
 	struct period_acc *p = period_of(a, xl_period_start(a->o.by, f->day), f->currency);
 	struct period_acc *t = &a->total;
 	int ret = 0;
 
-	if (f->kind == FACT_REFUND) {
+	if (f->kind == XL_FACT_REFUND) {
 		ret = add_checked(&p->refunds, -f->amount, err);
 		return ret < 0 ? ret : add_checked(&t->refunds, -f->amount, err);
 	}
 	ret = add_checked(&p->gross, f->amount, err);
 	if (ret == 0)
 		ret = add_checked(&t->gross, f->amount, err);
-	if (ret == 0 && f->kind == FACT_LINE) {
+	if (ret == 0 && f->kind == XL_FACT_LINE) {
 		ret = add_checked(&p->units, f->qty, err);
 		if (ret == 0)
 			ret = add_checked(&t->units, f->qty, err);
-		xl_hash_i64(&p->order_set, f->order_id, NULL);
+		if (a->grouped) {
+			/* An order's lines come together: count it at its first line. */
+			p->orders += p->last_order != f->order_id;
+			t->orders += t->last_order != f->order_id;
+			p->last_order = t->last_order = f->order_id;
+		} else {
+			xl_hash_i64(&p->order_set, f->order_id, NULL);
+			xl_hash_i64(&t->order_set, f->order_id, NULL);
+		}
 		xl_hash_i64(&p->buyer_set, f->user_id, NULL);
-		xl_hash_i64(&t->order_set, f->order_id, NULL);
 		xl_hash_i64(&t->buyer_set, f->user_id, NULL);
 	}
 	return ret;
 }
 
-static int add_product(struct xl_analyze *a, const struct fact *f, struct xl_err *err)
+static int add_product(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err)
 {
 	size_t slot;
 	struct product_acc *p = product_of(a, f->sku, &slot);
@@ -379,6 +377,23 @@ static int add_product(struct xl_analyze *a, const struct fact *f, struct xl_err
 	ret = add_checked(&p->units, f->qty, err);
 	if (ret == 0)
 		ret = add_checked(&p->revenue, f->amount, err);
+	if (a->grouped) {
+		/* Distinct orders per product: the products of the order being read. */
+		size_t i;
+
+		if (f->order_id != a->cur_order || !a->ncur_skus) {
+			a->cur_order = f->order_id;
+			a->ncur_skus = 0;
+		}
+		for (i = 0; i < a->ncur_skus && a->cur_skus[i] != slot; i++)
+			;
+		if (i == a->ncur_skus) {
+			a->cur_skus = slot_array(a->cur_skus, &a->cur_cap, a->ncur_skus, sizeof(*a->cur_skus));
+			a->cur_skus[a->ncur_skus++] = slot;
+			p->orders++;
+		}
+		return ret;
+	}
 	/* Distinct orders per product: (order, product) pairs, the slot in the low 20 bits. */
 	if (slot >= (1u << 20) || f->order_id < 0 || f->order_id >= (INT64_C(1) << 43))
 		return xl_err_set(err, XL_ERANGE, "too many products or an order id out of range");
@@ -387,7 +402,7 @@ static int add_product(struct xl_analyze *a, const struct fact *f, struct xl_err
 	return ret;
 }
 
-static int add_category(struct xl_analyze *a, const struct fact *f, struct xl_err *err)
+static int add_category(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err)
 {
 	struct category_acc *c = category_of(a, f->category ? f->category : "");
 	int ret;
@@ -397,12 +412,12 @@ static int add_category(struct xl_analyze *a, const struct fact *f, struct xl_er
 	return ret < 0 ? ret : add_checked(&c->units, f->qty, err);
 }
 
-static int add_buyer(struct xl_analyze *a, const struct fact *f, struct xl_err *err)
+static int add_buyer(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err)
 {
 	struct buyer_acc *b = buyer_of(a, f->user_id);
 	int added;
 
-	if (f->kind == FACT_LINE) {
+	if (f->kind == XL_FACT_LINE) {
 		if (b->last_day == XL_ANALYZE_OPEN || f->day > b->last_day)
 			b->last_day = f->day;
 		xl_hash_i64(&a->orders_seen, f->order_id, &added);
@@ -413,27 +428,42 @@ static int add_buyer(struct xl_analyze *a, const struct fact *f, struct xl_err *
 
 int xl_analyze_add(struct xl_analyze *a, const json_t *rec, struct xl_err *err)
 {
-	struct fact f;
+	struct xl_analyze_fact f;
+	int ret = xl_analyze_parse_fact(rec, &f, err);
+
+	return ret < 0 ? ret : xl_analyze_add_fact(a, &f, err);
+}
+
+void xl_analyze_set_grouped(struct xl_analyze *a)
+{
+	assert(!a->streamed);
+	a->grouped = 1;
+	if (a->d_sales)
+		xl_analyze_set_grouped(a->d_sales);
+	if (a->d_top)
+		xl_analyze_set_grouped(a->d_top);
+}
+
+int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *fp, struct xl_err *err)
+{
+	const struct xl_analyze_fact f = *fp;
 	int ret;
 
 	assert(!a->finished);
 	a->streamed = 1;
-	ret = parse_fact(rec, &f, err);
-	if (ret < 0)
-		return ret;
 	if (a->kind == XL_ANALYZE_DASHBOARD) {
-		if (f.kind == FACT_LINE && f.status && !strcmp(f.status, "pending")) {
+		if (f.kind == XL_FACT_LINE && f.status && !strcmp(f.status, "pending")) {
 			int added;
 
 			xl_hash_i64(&a->pending_set, f.order_id, &added);
 			a->pending += added;
 		}
-		ret = xl_analyze_add(a->d_sales, rec, err);
-		return ret < 0 ? ret : xl_analyze_add(a->d_top, rec, err);
+		ret = xl_analyze_add_fact(a->d_sales, &f, err);
+		return ret < 0 ? ret : xl_analyze_add_fact(a->d_top, &f, err);
 	}
 	if (!f.sold || !in_range(a, f.day))
 		return 0;
-	int other_category = a->category && (f.kind != FACT_LINE || !f.category || strcmp(f.category, a->category));
+	int other_category = a->category && (f.kind != XL_FACT_LINE || !f.category || strcmp(f.category, a->category));
 
 	switch (a->kind) {
 	case XL_ANALYZE_SALES:
@@ -442,12 +472,12 @@ int xl_analyze_add(struct xl_analyze *a, const json_t *rec, struct xl_err *err)
 		take_currency(a, f.currency);
 		return add_sales(a, &f, err);
 	case XL_ANALYZE_TOP:
-		if (f.kind != FACT_LINE || other_category)
+		if (f.kind != XL_FACT_LINE || other_category)
 			return 0;
 		take_currency(a, f.currency);
 		return add_product(a, &f, err);
 	case XL_ANALYZE_CATEGORIES:
-		if (f.kind != FACT_LINE)
+		if (f.kind != XL_FACT_LINE)
 			return 0;
 		take_currency(a, f.currency);
 		return add_category(a, &f, err);
@@ -456,7 +486,7 @@ int xl_analyze_add(struct xl_analyze *a, const json_t *rec, struct xl_err *err)
 		take_currency(a, f.currency);
 		return add_buyer(a, &f, err);
 	case XL_ANALYZE_COHORTS:
-		if (f.kind != FACT_LINE)
+		if (f.kind != XL_FACT_LINE)
 			return 0;
 		take_currency(a, f.currency);
 		xl_hash_i64(&a->pairs, f.user_id << 16 | xl_period_month_index(f.day), NULL);
@@ -494,18 +524,20 @@ static const char *const sales_sql =
 	WHERE_SQL ") g GROUP BY GROUPING SETS ((g.p, g.c), ())";
 
 /*
- * Sales without --category need no product: the same facts as the view's,
- * summed per order from the orders and their lines (one index scan per
- * order in the range), then per period.
+ * Sales without --category, and buyers, need no product: the same facts as
+ * the view's, summed per order from the orders and their lines (the
+ * planner picks index lookups for a short range, a hash join for a long
+ * one), then per period or per buyer.
  */
 #define ORDER_FACTS_SQL \
 	"(SELECT o.placed_at AS occurred_at, o.currency, o.buyer_id AS user_id, o.id AS order_id, " \
-	"t.amount + o.shipping_minor AS gross, 0 AS refunds, t.units, t.lines > 0 AS has_line " \
-	"FROM order_facts o CROSS JOIN LATERAL (SELECT coalesce(sum(i.quantity::bigint * i.unit_price_minor), 0) AS amount, " \
-	"coalesce(sum(i.quantity), 0) AS units, count(*) AS lines FROM order_items i WHERE i.order_id = o.id) t " \
+	"coalesce(sum(i.quantity::bigint * i.unit_price_minor), 0) + o.shipping_minor AS gross, 0 AS refunds, " \
+	"coalesce(sum(i.quantity), 0) AS units, count(i.order_id) > 0 AS has_line " \
+	"FROM order_facts o LEFT JOIN order_items i ON i.order_id = o.id " \
 	"WHERE o.sold " \
 	"AND ($1::timestamptz IS NULL OR o.placed_at >= $1::timestamptz) " \
 	"AND ($2::timestamptz IS NULL OR o.placed_at < $2::timestamptz) " \
+	"GROUP BY o.id, o.placed_at, o.currency, o.buyer_id, o.shipping_minor " \
 	"UNION ALL SELECT r.created_at, r.currency::text, o.buyer_id, o.id, 0, r.amount_minor, 0, false " \
 	"FROM refunds r JOIN payments pay ON pay.id = r.payment_id JOIN orders o ON o.id = pay.order_id " \
 	"WHERE r.status = 'succeeded' " \
@@ -523,9 +555,9 @@ static const char *const categories_sql =
 	"SELECT coalesce(l.category, ''), min(l.category_name), sum(l.amount_minor), sum(l.qty), "
 	"min(l.currency)" WHERE_SQL " AND l.kind = 'line' GROUP BY 1";
 static const char *const buyers_sql =
-	"SELECT l.user_id, max(" DAY_SQL ") FILTER (WHERE l.kind = 'line'), "
-	"count(DISTINCT l.order_id) FILTER (WHERE l.kind = 'line'), sum(l.amount_minor), min(l.currency)"
-	WHERE_SQL " GROUP BY l.user_id";
+	"SELECT f.user_id, ((max(f.occurred_at) FILTER (WHERE f.has_line) AT TIME ZONE 'Asia/Seoul')::date "
+	"- DATE '1970-01-01'), count(*) FILTER (WHERE f.has_line), sum(f.gross - f.refunds), min(f.currency) "
+	"FROM " ORDER_FACTS_SQL " GROUP BY f.user_id";
 static const char *const pairs_sql =
 	"SELECT DISTINCT l.user_id, (extract(year FROM l.occurred_at AT TIME ZONE 'Asia/Seoul')::bigint * 12 + "
 	"extract(month FROM l.occurred_at AT TIME ZONE 'Asia/Seoul')::bigint - 1), min(l.currency) OVER ()"
@@ -684,7 +716,7 @@ int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
 		return xl_db_each_row(db, categories_sql, 3, params, category_row, a, err);
 	case XL_ANALYZE_RFM:
 	case XL_ANALYZE_SEGMENTS:
-		return xl_db_each_row(db, buyers_sql, 3, params, buyer_row, a, err);
+		return xl_db_each_row(db, buyers_sql, 2, params, buyer_row, a, err);
 	case XL_ANALYZE_COHORTS:
 		return xl_db_each_row(db, pairs_sql, 3, params, pair_row, a, err);
 	default:
@@ -734,10 +766,12 @@ static int finish_sales(struct xl_analyze *a, struct xl_err *err)
 
 	if (a->streamed) {
 		for (size_t i = 0; i < np; i++) {
-			a->pacc[i].orders = (int64_t)xl_hash_count(&a->pacc[i].order_set);
+			if (!a->grouped)
+				a->pacc[i].orders = (int64_t)xl_hash_count(&a->pacc[i].order_set);
 			a->pacc[i].buyers = (int64_t)xl_hash_count(&a->pacc[i].buyer_set);
 		}
-		a->total.orders = (int64_t)xl_hash_count(&a->total.order_set);
+		if (!a->grouped)
+			a->total.orders = (int64_t)xl_hash_count(&a->total.order_set);
 		a->total.buyers = (int64_t)xl_hash_count(&a->total.buyer_set);
 	}
 	for (size_t i = 0; i < np; i++) {

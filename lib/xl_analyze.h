@@ -68,6 +68,36 @@ struct xl_analyze;
 struct xl_analyze *xl_analyze_new(enum xl_analyze_kind kind, const struct xl_analyze_opts *o);
 void xl_analyze_free(struct xl_analyze *a);
 
+/* One order_lines fact; strings are borrowed (the caller's, for the call). */
+enum xl_analyze_fact_kind { XL_FACT_LINE, XL_FACT_SHIPPING, XL_FACT_REFUND };
+struct xl_analyze_fact {
+	enum xl_analyze_fact_kind kind;
+	int64_t day;                          /* Asia/Seoul day of occurred_at */
+	int64_t order_id, user_id;            /* user_id in [0, 2^46) */
+	int sold;
+	const char *status;                   /* may be NULL */
+	const char *sku, *name, *category, *category_name; /* lines; sku not NULL, the others may be */
+	const char *currency;                 /* 3 letters */
+	int64_t qty, amount;                  /* amount: minor units, negative for refunds */
+};
+
+/*
+ * An order_lines record as a fact (strings borrowed from rec). 0, or
+ * -XL_EINVAL with err naming the field.
+ */
+int xl_analyze_parse_fact(const json_t *rec, struct xl_analyze_fact *f, struct xl_err *err);
+
+/*
+ * Promise, before the first fact, that the facts of an order's lines come
+ * one after the other (as from SQL ordered by time and order): distinct
+ * orders are then counted without remembering them, so memory no longer
+ * grows with the number of orders.
+ */
+void xl_analyze_set_grouped(struct xl_analyze *a);
+
+/* Count one fact (as xl_analyze_add, without the parsing). 0 or -XL_ERANGE. */
+int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err);
+
 /*
  * Stream source: count one order_lines record. 0 (also for a record the
  * options leave out); -XL_EINVAL with err naming the field for a record

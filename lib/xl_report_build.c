@@ -29,11 +29,8 @@ struct xl_report_build {
 	struct xl_report r;
 	char title[160];
 
-	/* detail */
-	struct xl_db *db;           /* database source, or NULL */
-	FILE *spool;                /* records source: the period's lines */
-	PGresult *batch;
-	int batch_row, cursor_open, in_transaction;
+	/* detail: the period's sold lines, spooled as they come */
+	FILE *spool;
 	char *sku, *name;           /* the strings of the spooled line given last */
 	size_t skucap, namecap;
 	uint64_t lines, replaced;
@@ -119,28 +116,10 @@ struct xl_report_build *xl_report_build_new(enum xl_report_kind kind, int64_t fi
 	return b;
 }
 
-static void close_cursor(struct xl_report_build *b)
-{
-	PQclear(b->batch);
-	b->batch = NULL;
-	if (b->cursor_open && b->db) {
-		struct xl_err ignore = XL_ERR_INIT;
-
-		xl_db_exec(b->db, "CLOSE xl_detail", 0, NULL, NULL, &ignore);
-	}
-	b->cursor_open = 0;
-}
-
 void xl_report_build_free(struct xl_report_build *b)
 {
 	if (!b)
 		return;
-	close_cursor(b);
-	if (b->in_transaction) {
-		struct xl_err ignore = XL_ERR_INIT;
-
-		xl_db_exec(b->db, "ROLLBACK", 0, NULL, NULL, &ignore);
-	}
 	xl_analyze_free(b->trend);
 	xl_analyze_free(b->prev);
 	xl_analyze_free(b->top);
@@ -160,65 +139,120 @@ struct spooled {
 	uint32_t skulen, namelen;
 };
 
-static int spool_line(struct xl_report_build *b, const json_t *rec, struct xl_err *err)
+/* Keep a sold line of the period for the detail. */
+static int spool_line(struct xl_report_build *b, const struct xl_analyze_fact *f, struct xl_err *err)
 {
-	const char *kind = json_string_value(json_object_get(rec, "kind"));
-	const char *at = json_string_value(json_object_get(rec, "occurred_at"));
-	const char *sku = json_string_value(json_object_get(rec, "sku"));
-	const char *name = json_string_value(json_object_get(rec, "name"));
+	const char *name = f->name ? f->name : "";
 	struct spooled s;
-	int64_t us;
 
-	if (!kind || strcmp(kind, "line") || !json_is_true(json_object_get(rec, "sold")) || !at || !sku)
+	if (f->kind != XL_FACT_LINE || !f->sold || f->day < b->first || f->day > b->last)
 		return 0;
-	if (xl_time_parse(at, &us, err) < 0)
-		return 0;   /* xl_analyze_add has refused it already */
-	s.day = xl_period_seoul_day(us);
-	if (s.day < b->first || s.day > b->last)
-		return 0;
-	s.order_id = json_integer_value(json_object_get(rec, "order_id"));
-	s.user_id = json_integer_value(json_object_get(rec, "user_id"));
-	s.qty = json_integer_value(json_object_get(rec, "qty"));
-	s.amount = json_integer_value(json_object_get(rec, "amount_minor"));
-	name = name ? name : "";
-	s.skulen = (uint32_t)strlen(sku);
+	s.day = f->day;
+	s.order_id = f->order_id;
+	s.user_id = f->user_id;
+	s.qty = f->qty;
+	s.amount = f->amount;
+	s.skulen = (uint32_t)strlen(f->sku);
 	s.namelen = (uint32_t)strlen(name);
 	if (!b->spool && !(b->spool = tmpfile()))
 		return xl_err_set(err, XL_EIO, "cannot make a temporary file for the detail lines: %s",
 				  strerror(errno));
-	if (fwrite(&s, sizeof(s), 1, b->spool) != 1 || fwrite(sku, 1, s.skulen, b->spool) != s.skulen ||
+	if (fwrite(&s, sizeof(s), 1, b->spool) != 1 || fwrite(f->sku, 1, s.skulen, b->spool) != s.skulen ||
 	    fwrite(name, 1, s.namelen, b->spool) != s.namelen)
 		return xl_err_set(err, XL_EIO, "cannot write the detail lines to a temporary file: %s",
 				  strerror(errno));
 	return 0;
 }
 
-int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_err *err)
+/* Count a fact in every analysis that reads facts, and spool it. */
+static int add_fact(struct xl_report_build *b, const struct xl_analyze_fact *f, int with_segments,
+		    struct xl_err *err)
 {
 	struct xl_analyze *all[] = { b->trend, b->prev, b->top, b->cats, b->segs };
+	size_t n = sizeof(all) / sizeof(all[0]) - !with_segments;
 	int ret;
 
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if ((ret = xl_analyze_add(all[i], rec, err)) < 0)
+	for (size_t i = 0; i < n; i++)
+		if ((ret = xl_analyze_add_fact(all[i], f, err)) < 0)
 			return ret;
-	return spool_line(b, rec, err);
+	return spool_line(b, f, err);
+}
+
+int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_err *err)
+{
+	struct xl_analyze_fact f;
+	int ret = xl_analyze_parse_fact(rec, &f, err);
+
+	return ret < 0 ? ret : add_fact(b, &f, 1, err);
+}
+
+/*
+ * The facts from the previous period's first day to the period's last, in
+ * time order: one pass feeds the sums of both periods and the detail.
+ */
+static const char *const facts_sql =
+	"SELECT l.kind, ((l.occurred_at AT TIME ZONE 'Asia/Seoul')::date - DATE '1970-01-01'), l.order_id, l.user_id, "
+	"l.status, l.sku, l.name, l.category, l.category_name, l.qty, l.amount_minor, l.currency "
+	"FROM order_lines l WHERE l.sold AND l.occurred_at >= $1::timestamptz AND l.occurred_at < $2::timestamptz "
+	"ORDER BY l.occurred_at, l.order_id, l.line_no";
+
+static int fact_row(const PGresult *r, void *arg, struct xl_err *err)
+{
+	struct xl_analyze_fact f;
+	const char *kind = PQgetvalue(r, 0, 0);
+	const char *text[5];
+	int64_t v[5];
+	static const int cols[5] = { 1, 2, 3, 9, 10 };
+
+	for (int i = 0; i < 5; i++)
+		if (xl_num_parse_i64(PQgetvalue(r, 0, cols[i]), &v[i]) < 0)
+			return xl_err_set(err, XL_ERANGE, "database: '%s' does not fit 64 bits",
+					  PQgetvalue(r, 0, cols[i]));
+	for (int i = 0; i < 5; i++)
+		text[i] = PQgetisnull(r, 0, 4 + i) ? NULL : PQgetvalue(r, 0, 4 + i);
+	memset(&f, 0, sizeof(f));
+	f.kind = !strcmp(kind, "line") ? XL_FACT_LINE : !strcmp(kind, "shipping") ? XL_FACT_SHIPPING : XL_FACT_REFUND;
+	f.day = v[0];
+	f.order_id = v[1];
+	f.user_id = v[2];
+	f.sold = 1;
+	f.status = text[0];
+	f.sku = text[1] ? text[1] : "";
+	f.name = text[2];
+	f.category = text[3];
+	f.category_name = text[4];
+	f.qty = v[3];
+	f.amount = v[4];
+	f.currency = PQgetvalue(r, 0, 11);
+	return add_fact(arg, &f, 0, err);
 }
 
 int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_err *err)
 {
-	struct xl_analyze *all[] = { b->trend, b->prev, b->top, b->cats, b->segs };
+	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
+	const char *params[2] = { from, to };
 	int ret;
 
 	/* One snapshot for every sum and the detail: the sheets agree. */
 	ret = xl_db_exec(db, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, err);
-	if (ret < 0)
-		return ret;
-	b->db = db;
-	b->in_transaction = 1;
-	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
-		if ((ret = xl_analyze_load(all[i], db, err)) < 0)
-			return ret;
-	return 0;
+	/* Room to sort a month of facts in memory rather than on disk. */
+	if (ret == 0)
+		ret = xl_db_exec(db, "SET LOCAL work_mem = '64MB'", 0, NULL, NULL, err);
+	if (ret == 0)
+		ret = xl_analyze_load(b->segs, db, err);
+	xl_time_format(from, sizeof(from), xl_time_seoul_day_start(xl_date_from_days(b->prev_first)), 540, 0);
+	xl_time_format(to, sizeof(to), xl_time_seoul_day_start(xl_date_from_days(b->last + 1)), 540, 0);
+	/* The facts come in time order, an order's lines together. */
+	xl_analyze_set_grouped(b->trend);
+	xl_analyze_set_grouped(b->prev);
+	xl_analyze_set_grouped(b->top);
+	if (ret == 0)
+		ret = xl_db_each_row(db, facts_sql, 2, params, fact_row, b, err);
+	if (ret == 0)
+		ret = xl_db_exec(db, "COMMIT", 0, NULL, NULL, err);
+	else
+		xl_db_exec(db, "ROLLBACK", 0, NULL, NULL, &(struct xl_err)XL_ERR_INIT);
+	return ret;
 }
 
 /* ---- the report ----------------------------------------------------- */
@@ -254,60 +288,6 @@ int xl_report_build_finish(struct xl_report_build *b, const struct xl_report **o
 }
 
 /* ---- detail lines ----------------------------------------------------- */
-
-static const char *const detail_sql =
-	"DECLARE xl_detail NO SCROLL CURSOR FOR "
-	"SELECT ((l.occurred_at AT TIME ZONE 'Asia/Seoul')::date - DATE '1970-01-01'), l.order_id, l.user_id, "
-	"l.sku, l.name, l.qty, l.amount_minor FROM order_lines l "
-	"WHERE l.kind = 'line' AND l.sold AND l.occurred_at >= $1::timestamptz AND l.occurred_at < $2::timestamptz "
-	"ORDER BY l.order_id, l.line_no";
-
-static int open_cursor(struct xl_report_build *b, struct xl_err *err)
-{
-	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
-	const char *params[2] = { from, to };
-	int ret;
-
-	xl_time_format(from, sizeof(from), xl_time_seoul_day_start(xl_date_from_days(b->first)), 540, 0);
-	xl_time_format(to, sizeof(to), xl_time_seoul_day_start(xl_date_from_days(b->last + 1)), 540, 0);
-	ret = xl_db_exec(b->db, detail_sql, 2, params, NULL, err);
-	if (ret == 0)
-		b->cursor_open = 1;
-	return ret;
-}
-
-static int db_next(struct xl_report_build *b, struct xl_report_line *line, struct xl_err *err)
-{
-	int64_t v[5];
-	int ret;
-
-	if (!b->batch || b->batch_row >= PQntuples(b->batch)) {
-		if (b->batch && PQntuples(b->batch) == 0)
-			return 0;
-		PQclear(b->batch);
-		b->batch = NULL;
-		if ((ret = xl_db_exec(b->db, "FETCH " FETCH_ROWS " FROM xl_detail", 0, NULL, &b->batch, err)) < 0)
-			return ret;
-		b->batch_row = 0;
-		if (PQntuples(b->batch) == 0)
-			return 0;
-	}
-	for (int c = 0, k = 0; c < 7; c++) {
-		if (c == 3 || c == 4)
-			continue;
-		if (xl_num_parse_i64(PQgetvalue(b->batch, b->batch_row, c), &v[k++]) < 0)
-			return xl_err_set(err, XL_ERANGE, "database: a detail value does not fit 64 bits");
-	}
-	line->day = xl_date_from_days(v[0]);
-	line->order_id = v[1];
-	line->user_id = v[2];
-	line->sku = PQgetvalue(b->batch, b->batch_row, 3);
-	line->name = PQgetvalue(b->batch, b->batch_row, 4);
-	line->qty = v[3];
-	line->amount_minor = v[4];
-	b->batch_row++;
-	return 1;
-}
 
 static int read_str(FILE *f, char **buf, size_t *cap, uint32_t len, struct xl_err *err)
 {
@@ -346,7 +326,7 @@ static int spool_next(struct xl_report_build *b, struct xl_report_line *line, st
 static int next_line(void *arg, struct xl_report_line *line, struct xl_err *err)
 {
 	struct xl_report_build *b = arg;
-	int ret = b->db ? db_next(b, line, err) : spool_next(b, line, err);
+	int ret = spool_next(b, line, err);
 
 	if (ret == 1)
 		b->lines++;
@@ -357,10 +337,6 @@ static int next_line(void *arg, struct xl_report_line *line, struct xl_err *err)
 static int rewind_detail(struct xl_report_build *b, struct xl_err *err)
 {
 	b->lines = 0;
-	if (b->db) {
-		close_cursor(b);
-		return open_cursor(b, err);
-	}
 	if (b->spool && fseek(b->spool, 0, SEEK_SET) != 0)
 		return xl_err_set(err, XL_EIO, "cannot rewind the detail lines: %s", strerror(errno));
 	return 0;
@@ -457,8 +433,6 @@ int xl_report_build_write(struct xl_report_build *b, enum xl_report_format forma
 		else
 			ret = xl_html_report_write(&b->r, f.fp, err);
 	}
-	if (b->db)
-		close_cursor(b);
 	if (ret < 0) {
 		xl_atfile_abort(&f);
 		return ret;

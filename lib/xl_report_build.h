@@ -19,11 +19,12 @@
  *   trend      per day when the period is up to 92 days long, else per week;
  *   top        the 10 best products by revenue; categories; RFM segments
  *              of every buyer up to the period's last day;
- *   detail     every sold order line of the period: from the database by
- *              order id and line, through a cursor (memory stays flat); from
- *              records in input order, spooled to a temporary file.
- * From the database every sum and the detail are read in one REPEATABLE
- * READ transaction (a snapshot), so the sheets agree with each other.
+ *   detail     every sold order line of the period, spooled to a temporary
+ *              file as the facts go by (memory stays flat): in time order
+ *              from the database, in input order from records.
+ * From the database, one pass over the facts of both periods feeds the
+ * sums and the detail, and the segments are summed in SQL, all in one
+ * REPEATABLE READ transaction (a snapshot), so the sheets agree.
  */
 
 enum xl_report_kind {
@@ -56,10 +57,7 @@ void xl_report_build_free(struct xl_report_build *b);
 /* Records source: one order_lines record. 0, or as xl_analyze_add; -XL_EIO when spooling fails. */
 int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_err *err);
 
-/*
- * Database source: the sums in SQL; the detail is read from db while
- * writing (keep it open; b holds a transaction on it until freed).
- */
+/* Database source: reads everything the report needs from db (no transaction may be open on it). */
 int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_err *err);
 
 /* After the adds or the load: the report (owned by b). 0 or a negative XL_E*. */
