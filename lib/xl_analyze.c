@@ -188,6 +188,10 @@ struct xl_analyze *xl_analyze_new(enum xl_analyze_kind kind, const struct xl_ana
 	if (o->category)
 		a->category = xl_xstrdup(o->category);
 	a->o.category = a->category;
+	/* RFM as of a day: only what came before it counts. */
+	if ((kind == XL_ANALYZE_RFM || kind == XL_ANALYZE_SEGMENTS) && o->as_of_day != XL_ANALYZE_OPEN &&
+	    (o->to_day == XL_ANALYZE_OPEN || o->to_day >= o->as_of_day))
+		a->o.to_day = o->as_of_day - 1;
 	memcpy(a->currency, "KRW", 4);
 	if (kind == XL_ANALYZE_DASHBOARD) {
 		struct xl_analyze_opts w = XL_ANALYZE_OPTS_INIT;

@@ -54,8 +54,9 @@ struct xl_analyze_opts {
 	const char *category;     /* SALES, TOP: only lines of this category slug; NULL = all */
 	int by_units;             /* TOP: rank by units instead of revenue */
 	size_t limit;             /* TOP: at most this many rows; 0 = all */
-	int64_t as_of_day;        /* RFM, SEGMENTS: recency is counted to this day (default: the day
-				   * after the last sale); DASHBOARD: the last day of the window
+	int64_t as_of_day;        /* RFM, SEGMENTS: recency is counted to this day, and only days
+				   * before it count (default: the day after the last sale);
+				   * DASHBOARD: the last day of the window
 				   * (default: today in Seoul) */
 };
 

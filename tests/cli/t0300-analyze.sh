@@ -108,8 +108,11 @@ expect_success 'rfm: recency to the day after the last sale, rank quintiles, seg
 		"3,\"2026-11-24\",8,1,1001,\"111\",\"Lost\"" > want &&
 	diff -u want got
 '
-expect_success 'rfm --as-of and segments: every segment, in the man page'"'"'s order' '
+expect_success 'rfm --as-of: recency to that day, only the orders before it; segments: every one, in the man page'"'"'s order' '
 	run 0 xlcfi-analyze rfm --as-of 2026-12-31 && test "$(rows ".recency_days" | paste -sd,)" = 30,36,37 &&
+	run 0 xlcfi-analyze rfm --as-of 2026-11-25 &&
+	test "$(rows ".user_id, .last_order, .recency_days, .frequency" | paste -sd";")" = \
+		"1,\"2026-11-24\",1,2;2,\"2026-11-23\",2,1;3,\"2026-11-24\",1,1" &&
 	run 0 xlcfi-analyze segments && rows ".segment, .customers" > got &&
 	printf "%s\n" "\"Champions\",1" "\"Loyal\",0" "\"New\",0" "\"Potential\",0" "\"Can'"'"'t lose\",0" \
 		"\"At risk\",0" "\"Hibernating\",1" "\"Lost\",1" > want &&
