@@ -72,16 +72,6 @@ static const struct {
 	{ "dashboard", XL_ANALYZE_DASHBOARD, " [--as-of date]", help_dashboard },
 };
 
-static int64_t parse_day(const char *opt, const char *arg)
-{
-	struct xl_err err = XL_ERR_INIT;
-	struct xl_date d;
-
-	if (xl_date_parse(arg, &d, &err) < 0)
-		xl_die_usage("invalid %s '%s': %s", opt, arg, err.msg);
-	return xl_date_to_days(d);
-}
-
 static int add_record(const json_t *rec, void *a, struct xl_err *err)
 {
 	return xl_analyze_add(a, rec, err);
@@ -163,10 +153,10 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 			if (kind == XL_ANALYZE_DASHBOARD)
 				xl_die_usage("the dashboard has a 30-day window: set its last day with --as-of");
 			if (opt == OPT_TO) {
-				ao.to_day = parse_day("--to", optarg);
+				ao.to_day = xl_opt_day("--to", optarg);
 				break;
 			}
-			ao.from_day = parse_day("--from", optarg);
+			ao.from_day = xl_opt_day("--from", optarg);
 			break;
 		case OPT_CATEGORY:
 			if (kind != XL_ANALYZE_SALES && kind != XL_ANALYZE_TOP)
@@ -183,7 +173,7 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		case OPT_AS_OF:
 			if (kind != XL_ANALYZE_RFM && kind != XL_ANALYZE_SEGMENTS && kind != XL_ANALYZE_DASHBOARD)
 				xl_die_usage("--as-of works with rfm, segments and dashboard");
-			ao.as_of_day = parse_day("--as-of", optarg);
+			ao.as_of_day = xl_opt_day("--as-of", optarg);
 			break;
 		case OPT_FROM_STDIN:
 			from_stdin = 1;

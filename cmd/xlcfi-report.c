@@ -57,16 +57,6 @@ static const struct {
 	{ "range", XL_REPORT_RANGE, " --from date --to date" },
 };
 
-static int64_t parse_day(const char *opt, const char *arg)
-{
-	struct xl_err err = XL_ERR_INIT;
-	struct xl_date d;
-
-	if (xl_date_parse(arg, &d, &err) < 0)
-		xl_die_usage("invalid %s '%s': %s", opt, arg, err.msg);
-	return xl_date_to_days(d);
-}
-
 static enum xl_report_format parse_format(const char *s)
 {
 	if (!strcmp(s, "xlsx"))
@@ -178,16 +168,16 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		case OPT_DATE:
 			if (kind == XL_REPORT_RANGE)
 				xl_die_usage("a range report takes --from and --to, not --date");
-			day = parse_day("--date", optarg);
+			day = xl_opt_day("--date", optarg);
 			break;
 		case OPT_FROM:
 		case OPT_TO:
 			if (kind != XL_REPORT_RANGE)
 				xl_die_usage("--from and --to are for range reports; use --date");
 			if (opt == OPT_FROM)
-				from = parse_day("--from", optarg);
+				from = xl_opt_day("--from", optarg);
 			else
-				to = parse_day("--to", optarg);
+				to = xl_opt_day("--to", optarg);
 			break;
 		case OPT_FROM_STDIN:
 			from_stdin = 1;

@@ -7,6 +7,7 @@
 #include "xl_alloc.h"
 #include "xl_exit.h"
 #include "xl_log.h"
+#include "xl_time.h"
 #include "xl_num.h"
 #include "xl_banned.h"
 
@@ -42,6 +43,16 @@ static const struct option records_long[] = {
 };
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
+
+int64_t xl_opt_day(const char *opt, const char *arg)
+{
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_date d;
+
+	if (xl_date_parse(arg, &d, &err) < 0)
+		xl_die_usage("invalid %s '%s': %s", opt, arg, err.msg);
+	return xl_date_to_days(d);
+}
 
 const char *xl_opt_version(void)
 {

@@ -3,6 +3,7 @@
 
 #include <getopt.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /*
@@ -64,6 +65,12 @@ int xl_opt_next(struct xl_opt *o, int argc, char **argv);
  * usage error (exit 64).
  */
 const char *xl_opt_command(struct xl_opt *o, int argc, char **argv);
+
+/*
+ * An option's date argument (YYYY-MM-DD) as days since 1970-01-01; a bad
+ * date is a usage error naming the option (exit 64).
+ */
+int64_t xl_opt_day(const char *opt, const char *arg);
 
 /* Free what xl_opt_next allocated. */
 void xl_opt_release(struct xl_opt *o);
