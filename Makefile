@@ -16,7 +16,7 @@ AR         ?= ar
 CFLAGS     ?= -O2 -g
 PKG_CONFIG ?= pkg-config
 
-PKGS      := libpq jansson libcurl xlsxwriter
+PKGS      := libpq jansson libcurl xlsxwriter openblas zlib
 TEST_PKGS := cmocka
 # The test tools include a fake payment gateway, an HTTP server.
 TOOL_PKGS := libmicrohttpd

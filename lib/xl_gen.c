@@ -197,7 +197,7 @@ struct world {
 	uint32_t *price;           /* product index -> KRW */
 };
 
-enum { P_PRODUCT = 1, P_USER, P_DAY, P_RANK, P_REVIEW, P_VIEW };
+enum { P_PRODUCT = 1, P_USER, P_DAY, P_RANK, P_REVIEW, P_VIEW, P_TASTE };
 
 static const struct category *product_category(uint32_t i)
 {
@@ -259,7 +259,7 @@ static void build_world(struct world *w)
 	}
 }
 
-static uint32_t pick_product(const struct world *w, struct rng *r)
+static uint32_t pick_any_product(const struct world *w, struct rng *r)
 {
 	double u = unit(r);
 	uint32_t lo = 0, hi = w->o->products - 1;
@@ -273,6 +273,33 @@ static uint32_t pick_product(const struct world *w, struct rng *r)
 			hi = mid;
 	}
 	return w->rank_product[lo];
+}
+
+/*
+ * A product for a buyer. Buyers have tastes, so that a recommender has
+ * something to learn: each has two favourite categories (fixed by the seed
+ * and the buyer), and 80% of their lines come from them (70:30), popular
+ * products first within the category; the rest follow the whole shop's
+ * popularity.
+ */
+static uint32_t pick_product(const struct world *w, uint32_t buyer, struct rng *r)
+{
+	uint32_t want, p = 0;
+	struct rng t;
+
+	if (below(r, 100) >= 80)
+		return pick_any_product(w, r);
+	rng_seed(&t, w->o->seed, P_TASTE, buyer);
+	want = below(&t, NCATEGORIES);
+	if (below(r, 10) >= 7)
+		want = (want + 1 + below(&t, NCATEGORIES - 1)) % NCATEGORIES;
+	/* Popularity within the category: draw until one of it comes (bounded). */
+	for (int tries = 0; tries < 64; tries++) {
+		p = pick_any_product(w, r);
+		if (product_category(p) == &categories[want])
+			break;
+	}
+	return p;
 }
 
 /* Tables ---------------------------------------------------------------- */
@@ -457,7 +484,7 @@ static uint32_t day_orders(const struct world *w, uint32_t day, uint64_t *order_
 			int again;
 
 			do {
-				p = pick_product(w, &r);
+				p = pick_product(w, ord->buyer, &r);
 				again = 0;
 				for (int m = 0; m < l; m++)
 					again |= ord->product[m] == p;

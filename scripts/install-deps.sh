@@ -7,9 +7,9 @@
 #             pandas, XlsxWriter, openpyxl)
 set -eu
 
-PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcurl4-openssl-dev libxlsxwriter-dev libcmocka-dev libmicrohttpd-dev postgresql mandoc jq curl time python3"
+PKGS="build-essential pkg-config libpq-dev libjansson-dev libcsv-dev libcurl4-openssl-dev libxlsxwriter-dev libopenblas-dev zlib1g-dev libcmocka-dev libmicrohttpd-dev postgresql mandoc jq curl time python3"
 case "${1:-}" in
---bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader python3-pandas python3-xlsxwriter python3-openpyxl" ;;
+--bench) PKGS="$PKGS csvkit python3-psycopg2 pgloader python3-pandas python3-xlsxwriter python3-openpyxl python3-numpy python3-scipy" ;;
 "") ;;
 *) echo "usage: scripts/install-deps.sh [--bench]" >&2; exit 64 ;;
 esac

@@ -1,0 +1,589 @@
+#include "xl_als.h"
+
+#include <assert.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cblas.h>
+
+#include "xl_alloc.h"
+#include "xl_banned.h"
+
+/* LAPACK from OpenBLAS (Fortran calling convention, hidden string lengths last). */
+void sposv_(const char *uplo, const int *n, const int *nrhs, float *a, const int *lda, float *b,
+	    const int *ldb, int *info, size_t uplo_len);
+void spotrf_(const char *uplo, const int *n, float *a, const int *lda, int *info, size_t uplo_len);
+void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, const int *lda, float *b,
+	     const int *ldb, int *info, size_t uplo_len);
+
+/*
+ * The per-row kernels run nnz times per half-sweep, so they are plain loops
+ * the compiler vectorises, built twice: for AVX2+FMA machines and for any
+ * x86-64, chosen at load time. A BLAS call per row of k floats costs more
+ * in call overhead than the arithmetic.
+ */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
+#define XL_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("O3")))
+#else
+#define XL_KERNEL
+#endif
+
+/* ---------------------------------------------------------------- CSR */
+
+void xl_csr_build(struct xl_csr *m, uint32_t nrows, uint32_t ncols, const uint32_t *rows,
+		  const uint32_t *cols, const float *vals, size_t n)
+{
+	uint64_t *count = xl_xcalloc((size_t)nrows + 1, sizeof(*count));
+	uint32_t *idx = xl_xmalloc((n ? n : 1) * sizeof(*idx));
+	float *val = xl_xmalloc((n ? n : 1) * sizeof(*val));
+	uint64_t out = 0;
+
+	for (size_t k = 0; k < n; k++) {
+		assert(rows[k] < nrows && cols[k] < ncols);
+		count[rows[k] + 1]++;
+	}
+	for (uint32_t r = 0; r < nrows; r++)
+		count[r + 1] += count[r];
+	/* Scatter by row (count[r] walks forward), then sort and merge each row. */
+	{
+		uint64_t *pos = xl_xmalloc(((size_t)nrows + 1) * sizeof(*pos));
+
+		memcpy(pos, count, ((size_t)nrows + 1) * sizeof(*pos));
+		for (size_t k = 0; k < n; k++) {
+			uint64_t at = pos[rows[k]]++;
+
+			idx[at] = cols[k];
+			val[at] = vals[k];
+		}
+		free(pos);
+	}
+	m->nrows = nrows;
+	m->ncols = ncols;
+	m->indptr = xl_xmalloc(((size_t)nrows + 1) * sizeof(*m->indptr));
+	m->indptr[0] = 0;
+	for (uint32_t r = 0; r < nrows; r++) {
+		uint64_t b = count[r], e = count[r + 1];
+
+		/* Insertion sort: rows are short; long ones are rare and still fine. */
+		for (uint64_t a = b + 1; a < e; a++) {
+			uint32_t ci = idx[a];
+			float cv = val[a];
+			uint64_t j = a;
+
+			while (j > b && idx[j - 1] > ci) {
+				idx[j] = idx[j - 1];
+				val[j] = val[j - 1];
+				j--;
+			}
+			idx[j] = ci;
+			val[j] = cv;
+		}
+		for (uint64_t a = b; a < e;) {
+			uint32_t ci = idx[a];
+			float sum = 0;
+
+			while (a < e && idx[a] == ci)
+				sum += val[a++];
+			if (sum > 0) {
+				idx[out] = ci;
+				val[out] = sum;
+				out++;
+			}
+		}
+		m->indptr[r + 1] = out;
+	}
+	free(count);
+	m->nnz = out;
+	m->indices = xl_xrealloc(idx, (out ? out : 1) * sizeof(*idx));
+	m->data = xl_xrealloc(val, (out ? out : 1) * sizeof(*val));
+}
+
+void xl_csr_transpose(const struct xl_csr *m, struct xl_csr *t)
+{
+	uint64_t *pos;
+
+	t->nrows = m->ncols;
+	t->ncols = m->nrows;
+	t->nnz = m->nnz;
+	t->indptr = xl_xcalloc((size_t)t->nrows + 1, sizeof(*t->indptr));
+	t->indices = xl_xmalloc((m->nnz ? m->nnz : 1) * sizeof(*t->indices));
+	t->data = xl_xmalloc((m->nnz ? m->nnz : 1) * sizeof(*t->data));
+	for (uint64_t a = 0; a < m->nnz; a++)
+		t->indptr[m->indices[a] + 1]++;
+	for (uint32_t r = 0; r < t->nrows; r++)
+		t->indptr[r + 1] += t->indptr[r];
+	pos = xl_xmalloc(((size_t)t->nrows + 1) * sizeof(*pos));
+	memcpy(pos, t->indptr, ((size_t)t->nrows + 1) * sizeof(*pos));
+	/* Rows of m in order, so each row of t comes out sorted. */
+	for (uint32_t r = 0; r < m->nrows; r++)
+		for (uint64_t a = m->indptr[r]; a < m->indptr[r + 1]; a++) {
+			uint64_t at = pos[m->indices[a]]++;
+
+			t->indices[at] = r;
+			t->data[at] = m->data[a];
+		}
+	free(pos);
+}
+
+void xl_csr_release(struct xl_csr *m)
+{
+	free(m->indptr);
+	free(m->indices);
+	free(m->data);
+	*m = (struct xl_csr)XL_CSR_INIT;
+}
+
+/* ---------------------------------------------------------------- kernels */
+
+XL_KERNEL static float dot(const float *restrict a, const float *restrict b, uint32_t k)
+{
+	float s = 0;
+
+	for (uint32_t f = 0; f < k; f++)
+		s += a[f] * b[f];
+	return s;
+}
+
+/* out = g v, g symmetric k x k (row-major, full). */
+XL_KERNEL static void symv(const float *restrict g, const float *restrict v, float *restrict out, uint32_t k)
+{
+	for (uint32_t i = 0; i < k; i++) {
+		const float *row = g + (size_t)i * k;
+		float s = 0;
+
+		for (uint32_t f = 0; f < k; f++)
+			s += row[f] * v[f];
+		out[i] = s;
+	}
+}
+
+/*
+ * acc += sum over the row's entries of w(c) (y_i . v) y_i, where w is
+ * (c - 1) with c = 1 + alpha r, i.e. alpha r; and, when b is not NULL,
+ * b += c y_i (the right-hand side Y^T C p).
+ */
+XL_KERNEL static void row_apply(const float *restrict y, uint32_t k, const uint32_t *restrict idx,
+				const float *restrict r, uint64_t n, float alpha, const float *restrict v,
+				float *restrict acc, float *restrict b)
+{
+	for (uint64_t a = 0; a < n; a++) {
+		const float *yi = y + (size_t)idx[a] * k;
+		float w = alpha * r[a], s = 0;
+
+		for (uint32_t f = 0; f < k; f++)
+			s += yi[f] * v[f];
+		s *= w;
+		if (b) {
+			float c = 1 + w;
+
+			for (uint32_t f = 0; f < k; f++) {
+				acc[f] += s * yi[f];
+				b[f] += c * yi[f];
+			}
+		} else {
+			for (uint32_t f = 0; f < k; f++)
+				acc[f] += s * yi[f];
+		}
+	}
+}
+
+/* ---------------------------------------------------------------- solves */
+
+struct scratch {
+	float *r, *p, *ap, *a, *b;
+};
+
+static void scratch_init(struct scratch *s, uint32_t k)
+{
+	s->r = xl_xmalloc(sizeof(float) * k);
+	s->p = xl_xmalloc(sizeof(float) * k);
+	s->ap = xl_xmalloc(sizeof(float) * k);
+	s->a = xl_xmalloc(sizeof(float) * k * k);
+	s->b = xl_xmalloc(sizeof(float) * k);
+}
+
+static void scratch_release(struct scratch *s)
+{
+	free(s->r);
+	free(s->p);
+	free(s->ap);
+	free(s->a);
+	free(s->b);
+}
+
+/*
+ * Conjugate gradient on (G + Y^T (C - I) Y) x = Y^T C p from the current
+ * x, G = Y^T Y + reg I (Takacs et al.; as in benfred/implicit).
+ */
+static void solve_cg(const float *y, const float *g, uint32_t k, float alpha, uint32_t steps,
+		     const uint32_t *idx, const float *rv, uint64_t n, float *x, struct scratch *s)
+{
+	float rsold, rsnew;
+
+	/* r = Y^T C p - (G + Y^T (C - I) Y) x */
+	symv(g, x, s->ap, k);
+	memset(s->r, 0, sizeof(float) * k);
+	memset(s->b, 0, sizeof(float) * k);
+	row_apply(y, k, idx, rv, n, alpha, x, s->r, s->b);
+	for (uint32_t f = 0; f < k; f++) {
+		s->r[f] = s->b[f] - s->ap[f] - s->r[f];
+		s->p[f] = s->r[f];
+	}
+	rsold = dot(s->r, s->r, k);
+	for (uint32_t it = 0; it < steps; it++) {
+		float pap, step;
+
+		if (rsold < 1e-20f)
+			break;
+		symv(g, s->p, s->ap, k);
+		row_apply(y, k, idx, rv, n, alpha, s->p, s->ap, NULL);
+		pap = dot(s->p, s->ap, k);
+		if (!(pap > 0))
+			break;
+		step = rsold / pap;
+		for (uint32_t f = 0; f < k; f++) {
+			x[f] += step * s->p[f];
+			s->r[f] -= step * s->ap[f];
+		}
+		rsnew = dot(s->r, s->r, k);
+		for (uint32_t f = 0; f < k; f++)
+			s->p[f] = s->r[f] + (rsnew / rsold) * s->p[f];
+		rsold = rsnew;
+	}
+}
+
+/* The exact system into s->a (upper, column-major = row-major for symmetric) and s->b. */
+static void build_system(const float *y, const float *g, uint32_t k, float alpha, const uint32_t *idx,
+			 const float *rv, uint64_t n, struct scratch *s)
+{
+	memcpy(s->a, g, sizeof(float) * k * k);
+	memset(s->b, 0, sizeof(float) * k);
+	for (uint64_t a = 0; a < n; a++) {
+		const float *yi = y + (size_t)idx[a] * k;
+		float w = alpha * rv[a];
+
+		cblas_ssyr(CblasRowMajor, CblasUpper, (int)k, w, yi, 1, s->a, (int)k);
+		cblas_saxpy((int)k, 1 + w, yi, 1, s->b, 1);
+	}
+}
+
+static int solve_cholesky(const float *y, const float *g, uint32_t k, float alpha, const uint32_t *idx,
+			  const float *rv, uint64_t n, float *x, struct scratch *s)
+{
+	int kk = (int)k, one = 1, info = 0;
+
+	build_system(y, g, k, alpha, idx, rv, n, s);
+	/* Row-major upper is column-major lower. */
+	sposv_("L", &kk, &one, s->a, &kk, s->b, &kk, &info, 1);
+	if (info != 0)
+		return -1;
+	memcpy(x, s->b, sizeof(float) * k);
+	return 0;
+}
+
+/* ---------------------------------------------------------------- training */
+
+struct half {
+	const struct xl_csr *m;   /* rows to solve */
+	const float *other;       /* fixed factors */
+	float *self;              /* factors being solved */
+	const float *gram;        /* other^T other + reg I */
+	const struct xl_als_params *p;
+	atomic_uint_fast64_t next;
+	atomic_int failed;
+	/* Loss pass: */
+	int loss_pass;
+	const float *gram_noreg;
+	double loss_sum[64];
+};
+
+struct worker {
+	struct half *h;
+	uint32_t id;
+	struct scratch s;
+};
+
+#define CHUNK 64
+
+/* One user's part of the loss, without the regulariser. */
+static double row_loss(const float *y, const float *gram, uint32_t k, float alpha, const uint32_t *idx,
+		       const float *rv, uint64_t n, const float *x, float *tmp)
+{
+	double l;
+
+	symv(gram, x, tmp, k);
+	l = dot(x, tmp, k);
+	for (uint64_t a = 0; a < n; a++) {
+		float s = dot(x, y + (size_t)idx[a] * k, k), c = 1 + alpha * rv[a];
+
+		l += c * (1.0 - s) * (1.0 - s) - (double)s * s;
+	}
+	return l;
+}
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct half *h = w->h;
+	const struct xl_als_params *p = h->p;
+	uint32_t k = p->factors;
+	double loss = 0;
+
+	for (;;) {
+		uint64_t b = atomic_fetch_add(&h->next, CHUNK), e;
+
+		if (b >= h->m->nrows || atomic_load(&h->failed))
+			break;
+		e = b + CHUNK < h->m->nrows ? b + CHUNK : h->m->nrows;
+		for (uint64_t row = b; row < e; row++) {
+			uint64_t s = h->m->indptr[row], n = h->m->indptr[row + 1] - s;
+			const uint32_t *idx = h->m->indices + s;
+			const float *rv = h->m->data + s;
+			float *x = h->self + (size_t)row * k;
+
+			if (h->loss_pass) {
+				loss += row_loss(h->other, h->gram_noreg, k, p->alpha, idx, rv, n, x, w->s.ap);
+				continue;
+			}
+			if (p->solver == XL_ALS_CHOLESKY) {
+				if (solve_cholesky(h->other, h->gram, k, p->alpha, idx, rv, n, x, &w->s) < 0)
+					atomic_store(&h->failed, 1);
+			} else {
+				solve_cg(h->other, h->gram, k, p->alpha, p->cg_steps, idx, rv, n, x, &w->s);
+			}
+		}
+	}
+	if (h->loss_pass)
+		h->loss_sum[w->id] = loss;
+	return NULL;
+}
+
+/* Solve every row of h->m (or sum the loss) on nthreads workers. */
+static void run_half(struct half *h, struct worker *ws, uint32_t nthreads)
+{
+	pthread_t tid[64];
+
+	atomic_store(&h->next, 0);
+	for (uint32_t t = 0; t < nthreads; t++) {
+		ws[t].h = h;
+		if (t > 0 && pthread_create(&tid[t], NULL, worker_run, &ws[t]) != 0) {
+			/* No thread to be had: do that share here. */
+			tid[t] = 0;
+		}
+	}
+	worker_run(&ws[0]);
+	for (uint32_t t = 1; t < nthreads; t++)
+		if (tid[t])
+			pthread_join(tid[t], NULL);
+}
+
+void xl_als_gram(const float *y, uint32_t n, uint32_t k, float *gram)
+{
+	cblas_ssyrk(CblasRowMajor, CblasUpper, CblasTrans, (int)k, (int)n, 1.0f, y, (int)k, 0.0f, gram, (int)k);
+	for (uint32_t i = 0; i < k; i++)
+		for (uint32_t j = 0; j < i; j++)
+			gram[(size_t)i * k + j] = gram[(size_t)j * k + i];
+}
+
+uint32_t xl_als_threads(const struct xl_als_params *p)
+{
+	long n;
+
+	if (p->threads)
+		return p->threads > 64 ? 64 : p->threads;
+	n = sysconf(_SC_NPROCESSORS_ONLN);
+	return n < 1 ? 1 : n > 64 ? 64 : (uint32_t)n;
+}
+
+/* splitmix64: a small, well-mixed generator for the seeded start. */
+static uint64_t splitmix(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static void random_start(float *f, size_t n, uint64_t *state)
+{
+	for (size_t i = 0; i < n; i++)
+		f[i] = (float)((splitmix(state) >> 40) * (1.0 / 16777216.0)) * 0.01f;
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *user_factors,
+		 float *item_factors, int want_loss, xl_als_progress_fn *progress, void *arg,
+		 struct xl_err *err)
+{
+	uint32_t k = p->factors, nthreads = xl_als_threads(p);
+	struct xl_csr iu = XL_CSR_INIT;
+	struct worker ws[64];
+	float *gram, *gram_noreg;
+	struct half h;
+	uint64_t state = p->seed;
+	int blas_threads = openblas_get_num_threads(), ret = -1;
+
+	if (k == 0 || k > 1024)
+		return xl_err_set(err, XL_EINVAL, "factors must be 1 to 1024, not %u", k);
+	if (!(p->reg >= 0) || !(p->alpha >= 0) || !isfinite(p->reg) || !isfinite(p->alpha))
+		return xl_err_set(err, XL_EINVAL, "reg and alpha must be finite and not negative");
+	if (ui->nrows == 0 || ui->ncols == 0 || ui->nnz == 0)
+		return xl_err_set(err, XL_EINVAL, "nothing to train on: no interactions");
+	if (p->solver == XL_ALS_CHOLESKY && p->reg <= 0)
+		return xl_err_set(err, XL_EINVAL, "the Cholesky solver needs reg > 0");
+
+	random_start(user_factors, (size_t)ui->nrows * k, &state);
+	random_start(item_factors, (size_t)ui->ncols * k, &state);
+	xl_csr_transpose(ui, &iu);
+	gram = xl_xmalloc(sizeof(float) * k * k);
+	gram_noreg = xl_xmalloc(sizeof(float) * k * k);
+	memset(&h, 0, sizeof(h));
+	h.p = p;
+	for (uint32_t t = 0; t < nthreads; t++) {
+		ws[t].id = t;
+		scratch_init(&ws[t].s, k);
+	}
+	for (uint32_t it = 1; it <= p->iterations; it++) {
+		double t0 = now_seconds(), loss = NAN;
+
+		for (int side = 0; side < 2; side++) {
+			const float *other = side == 0 ? item_factors : user_factors;
+			uint32_t nother = side == 0 ? ui->ncols : ui->nrows;
+
+			/* Y^T Y on the whole machine, the rows one thread each. */
+			openblas_set_num_threads(blas_threads);
+			xl_als_gram(other, nother, k, gram);
+			for (uint32_t f = 0; f < k; f++)
+				gram[(size_t)f * k + f] += p->reg;
+			openblas_set_num_threads(1);
+			h.m = side == 0 ? ui : &iu;
+			h.other = other;
+			h.self = side == 0 ? user_factors : item_factors;
+			h.gram = gram;
+			h.loss_pass = 0;
+			run_half(&h, ws, nthreads);
+			if (atomic_load(&h.failed)) {
+				xl_err_set(err, XL_EFAIL, "Cholesky solve failed in iteration %u", it);
+				goto out;
+			}
+		}
+		if (want_loss) {
+			double sum = 0, total_conf = 0, norms = 0;
+
+			openblas_set_num_threads(blas_threads);
+			xl_als_gram(item_factors, ui->ncols, k, gram_noreg);
+			openblas_set_num_threads(1);
+			h.m = ui;
+			h.other = item_factors;
+			h.self = user_factors;
+			h.gram_noreg = gram_noreg;
+			h.loss_pass = 1;
+			memset(h.loss_sum, 0, sizeof(h.loss_sum));
+			run_half(&h, ws, nthreads);
+			for (uint32_t t = 0; t < nthreads; t++)
+				sum += h.loss_sum[t];
+			for (uint64_t a = 0; a < ui->nnz; a++)
+				total_conf += 1 + p->alpha * ui->data[a];
+			for (size_t f = 0; f < (size_t)ui->nrows * k; f++)
+				norms += (double)user_factors[f] * user_factors[f];
+			for (size_t f = 0; f < (size_t)ui->ncols * k; f++)
+				norms += (double)item_factors[f] * item_factors[f];
+			/* Per unit of confidence, as benfred/implicit reports it. */
+			loss = (sum + p->reg * norms) /
+			       (total_conf + (double)ui->nrows * ui->ncols - (double)ui->nnz);
+		}
+		if (progress && progress(it, loss, now_seconds() - t0, arg))
+			break;
+	}
+	ret = 0;
+out:
+	openblas_set_num_threads(blas_threads);
+	for (uint32_t t = 0; t < nthreads; t++)
+		scratch_release(&ws[t].s);
+	free(gram);
+	free(gram_noreg);
+	xl_csr_release(&iu);
+	return ret;
+}
+
+/* ---------------------------------------------------------------- one user */
+
+/* Factor the user's exact system; the Cholesky factor stays in s->a. */
+static int factor_user(const float *y, const float *gram, uint32_t k, float reg, float alpha,
+		       const uint32_t *idx, const float *r, size_t nnz, struct scratch *s, struct xl_err *err)
+{
+	int kk = (int)k, info = 0;
+
+	build_system(y, gram, k, alpha, idx, r, nnz, s);
+	for (uint32_t f = 0; f < k; f++)
+		s->a[(size_t)f * k + f] += reg;
+	spotrf_("L", &kk, s->a, &kk, &info, 1);
+	if (info != 0)
+		return xl_err_set(err, XL_EFAIL, "the user's system is singular (reg too small?)");
+	return 0;
+}
+
+static int solve_factored(uint32_t k, struct scratch *s, float *rhs)
+{
+	int kk = (int)k, one = 1, info = 0;
+
+	spotrs_("L", &kk, &one, s->a, &kk, rhs, &kk, &info, 1);
+	return info == 0 ? 0 : -1;
+}
+
+int xl_als_fold_in(const float *y, const float *gram, uint32_t k, float reg, float alpha,
+		   const uint32_t *idx, const float *r, size_t nnz, float *x, struct xl_err *err)
+{
+	struct scratch s;
+	int ret = -1;
+
+	scratch_init(&s, k);
+	if (factor_user(y, gram, k, reg, alpha, idx, r, nnz, &s, err) < 0)
+		goto out;
+	memcpy(x, s.b, sizeof(float) * k);
+	if (solve_factored(k, &s, x) < 0) {
+		xl_err_set(err, XL_EFAIL, "cannot solve the user's system");
+		goto out;
+	}
+	ret = 0;
+out:
+	scratch_release(&s);
+	return ret;
+}
+
+int xl_als_explain(const float *y, const float *gram, uint32_t k, float reg, float alpha,
+		   const uint32_t *idx, const float *r, size_t nnz, uint32_t j, float *contrib,
+		   struct xl_err *err)
+{
+	struct scratch s;
+	int ret = -1;
+
+	scratch_init(&s, k);
+	if (factor_user(y, gram, k, reg, alpha, idx, r, nnz, &s, err) < 0)
+		goto out;
+	/* q = W y_j; contribution of i = c_ui (q . y_i). */
+	memcpy(s.p, y + (size_t)j * k, sizeof(float) * k);
+	if (solve_factored(k, &s, s.p) < 0) {
+		xl_err_set(err, XL_EFAIL, "cannot solve the user's system");
+		goto out;
+	}
+	for (size_t a = 0; a < nnz; a++)
+		contrib[a] = (1 + alpha * r[a]) * dot(s.p, y + (size_t)idx[a] * k, k);
+	ret = 0;
+out:
+	scratch_release(&s);
+	return ret;
+}
