@@ -85,8 +85,8 @@ static const struct {
 	  " [--reg r] [--seed s] [--solver cg|cholesky] [--threads n] [--weights spec] -o model [file ...]",
 	  "  -o, --output=MODEL      the model file to write (atomically)\n"
 	  "      --factors=N         latent factors (default 64)\n"
-	  "      --reg=R             regularisation lambda (default 1)\n"
-	  "      --alpha=A           confidence = 1 + A * strength (default 1)\n"
+	  "      --reg=R             regularisation lambda (default 50)\n"
+	  "      --alpha=A           confidence = 1 + A * strength (default 5)\n"
 	  "      --iterations=N      ALS sweeps (default 15)\n"
 	  "      --solver=S          cg (default) or cholesky (exact, slower)\n"
 	  "      --cg-steps=N        conjugate-gradient steps per row (default 3)\n"
@@ -144,7 +144,7 @@ static const struct {
 	  "  -k K                    the cut-off (default 10)\n"
 	  "      --neighbours=N      item-kNN neighbours per item (default 200)\n"
 	  "      --factors, --reg, --alpha, --iterations, --solver, --cg-steps, --threads,\n"
-	  "      --seed, --weights, --half-life   as for train (defaults: 64, 1, 1, 15)\n"
+	  "      --seed, --weights, --half-life   as for train\n"
 	  "      --from-stdin        read {user, item, ts, weight?, kind?} records instead of the database\n" },
 };
 

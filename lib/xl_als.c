@@ -22,16 +22,35 @@ void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, co
 	     const int *ldb, int *info, size_t uplo_len);
 
 /*
- * The per-row kernels run nnz times per half-sweep, so they are plain loops
- * the compiler vectorises, built twice: for AVX2+FMA machines and for any
- * x86-64, chosen at load time. A BLAS call per row of k floats costs more
- * in call overhead than the arithmetic.
+ * The per-row kernels run nnz times per half-sweep, so they are written on
+ * 8-float vectors (GCC vector extensions) with separate accumulators, and
+ * built twice: for AVX2+FMA machines and for any x86-64, chosen at load
+ * time. A BLAS call per row of k floats costs more in call overhead than
+ * the arithmetic, and a plain loop's float sum cannot be vectorised
+ * without reordering it.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
-#define XL_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("O3")))
+#define XL_KERNEL __attribute__((target_clones("arch=x86-64-v3", "default"), optimize("O3", "fp-contract=fast")))
 #else
 #define XL_KERNEL
 #endif
+
+typedef float v8 __attribute__((vector_size(32)));
+
+/* Always inlined into the kernels, so no vector crosses a call: the ABI note does not apply. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+static inline __attribute__((always_inline)) v8 ld(const float *p)
+{
+	v8 v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#define st(p, v) do { v8 st_ = (v); memcpy((p), &st_, sizeof(st_)); } while (0)
+
+#define hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 
 /* ---------------------------------------------------------------- CSR */
 
@@ -142,60 +161,110 @@ void xl_csr_release(struct xl_csr *m)
 
 XL_KERNEL static float dot(const float *restrict a, const float *restrict b, uint32_t k)
 {
-	float s = 0;
+	v8 s0 = { 0 }, s1 = { 0 };
+	uint32_t f = 0;
+	float r;
 
-	for (uint32_t f = 0; f < k; f++)
-		s += a[f] * b[f];
-	return s;
+	for (; f + 16 <= k; f += 16) {
+		s0 += ld(a + f) * ld(b + f);
+		s1 += ld(a + f + 8) * ld(b + f + 8);
+	}
+	for (; f + 8 <= k; f += 8)
+		s0 += ld(a + f) * ld(b + f);
+	r = hsum(s0 + s1);
+	for (; f < k; f++)
+		r += a[f] * b[f];
+	return r;
 }
 
-/* out = g v, g symmetric k x k (row-major, full). */
+/* out = g v, g symmetric k x k (row-major, full): the sum of v[j] times row j. */
 XL_KERNEL static void symv(const float *restrict g, const float *restrict v, float *restrict out, uint32_t k)
 {
-	for (uint32_t i = 0; i < k; i++) {
-		const float *row = g + (size_t)i * k;
-		float s = 0;
+	uint32_t k8 = k / 8 * 8;
 
-		for (uint32_t f = 0; f < k; f++)
-			s += row[f] * v[f];
-		out[i] = s;
+	memset(out, 0, sizeof(float) * k);
+	for (uint32_t j = 0; j < k; j++) {
+		const float *row = g + (size_t)j * k;
+		v8 vj = { v[j], v[j], v[j], v[j], v[j], v[j], v[j], v[j] };
+		uint32_t f;
+
+		for (f = 0; f < k8; f += 8)
+			st(out + f, ld(out + f) + vj * ld(row + f));
+		for (; f < k; f++)
+			out[f] += v[j] * row[f];
 	}
 }
 
 /*
- * acc += sum over the row's entries of w(c) (y_i . v) y_i, where w is
- * (c - 1) with c = 1 + alpha r, i.e. alpha r; and, when b is not NULL,
- * b += c y_i (the right-hand side Y^T C p).
+ * acc += sum over the row's entries of w (y_i . v) y_i with w = alpha r
+ * (that is c - 1 for the confidence c = 1 + alpha r); and, when b is not
+ * NULL, b += c y_i (the right-hand side Y^T C p). Two entries at a time,
+ * so that one dot product's sum overlaps the other's.
  */
 XL_KERNEL static void row_apply(const float *restrict y, uint32_t k, const uint32_t *restrict idx,
 				const float *restrict r, uint64_t n, float alpha, const float *restrict v,
 				float *restrict acc, float *restrict b)
 {
-	for (uint64_t a = 0; a < n; a++) {
+	uint32_t k8 = k / 8 * 8;
+	uint64_t a = 0;
+
+	for (; a + 2 <= n; a += 2) {
+		const float *yi = y + (size_t)idx[a] * k, *yj = y + (size_t)idx[a + 1] * k;
+		float wi = alpha * r[a], wj = alpha * r[a + 1], si, sj;
+		v8 s0 = { 0 }, s1 = { 0 };
+		uint32_t f;
+
+		for (f = 0; f < k8; f += 8) {
+			v8 vv = ld(v + f);
+
+			s0 += ld(yi + f) * vv;
+			s1 += ld(yj + f) * vv;
+		}
+		si = hsum(s0);
+		sj = hsum(s1);
+		for (; f < k; f++) {
+			si += yi[f] * v[f];
+			sj += yj[f] * v[f];
+		}
+		si *= wi;
+		sj *= wj;
+		{
+			v8 vsi = { si, si, si, si, si, si, si, si }, vsj = { sj, sj, sj, sj, sj, sj, sj, sj };
+
+			for (f = 0; f < k8; f += 8)
+				st(acc + f, ld(acc + f) + vsi * ld(yi + f) + vsj * ld(yj + f));
+			for (; f < k; f++)
+				acc[f] += si * yi[f] + sj * yj[f];
+		}
+		if (b) {
+			float ci = 1 + wi, cj = 1 + wj;
+			v8 vci = { ci, ci, ci, ci, ci, ci, ci, ci }, vcj = { cj, cj, cj, cj, cj, cj, cj, cj };
+
+			for (f = 0; f < k8; f += 8)
+				st(b + f, ld(b + f) + vci * ld(yi + f) + vcj * ld(yj + f));
+			for (; f < k; f++)
+				b[f] += ci * yi[f] + cj * yj[f];
+		}
+	}
+	for (; a < n; a++) {
 		const float *yi = y + (size_t)idx[a] * k;
-		float w = alpha * r[a], s = 0;
+		float w = alpha * r[a], s = dot(yi, v, k) * w;
 
 		for (uint32_t f = 0; f < k; f++)
-			s += yi[f] * v[f];
-		s *= w;
-		if (b) {
-			float c = 1 + w;
-
-			for (uint32_t f = 0; f < k; f++) {
-				acc[f] += s * yi[f];
-				b[f] += c * yi[f];
-			}
-		} else {
+			acc[f] += s * yi[f];
+		if (b)
 			for (uint32_t f = 0; f < k; f++)
-				acc[f] += s * yi[f];
-		}
+				b[f] += (1 + w) * yi[f];
 	}
 }
 
 /* ---------------------------------------------------------------- solves */
 
+#define CHUNK 64
+
 struct scratch {
-	float *r, *p, *ap, *a, *b;
+	float *r, *p, *ap, *a, *b;   /* one row's vectors (and the k x k system) */
+	float *br, *bp, *bap, *rs;   /* a block of CHUNK rows, for the CG solver */
 };
 
 static void scratch_init(struct scratch *s, uint32_t k)
@@ -205,6 +274,10 @@ static void scratch_init(struct scratch *s, uint32_t k)
 	s->ap = xl_xmalloc(sizeof(float) * k);
 	s->a = xl_xmalloc(sizeof(float) * k * k);
 	s->b = xl_xmalloc(sizeof(float) * k);
+	s->br = xl_xmalloc(sizeof(float) * k * CHUNK);
+	s->bp = xl_xmalloc(sizeof(float) * k * CHUNK);
+	s->bap = xl_xmalloc(sizeof(float) * k * CHUNK);
+	s->rs = xl_xmalloc(sizeof(float) * CHUNK);
 }
 
 static void scratch_release(struct scratch *s)
@@ -214,46 +287,67 @@ static void scratch_release(struct scratch *s)
 	free(s->ap);
 	free(s->a);
 	free(s->b);
+	free(s->br);
+	free(s->bp);
+	free(s->bap);
+	free(s->rs);
 }
 
 /*
  * Conjugate gradient on (G + Y^T (C - I) Y) x = Y^T C p from the current
- * x, G = Y^T Y + reg I (Takacs et al.; as in benfred/implicit).
+ * x, G = Y^T Y + reg I (Takacs et al.; as in benfred/implicit), for the
+ * nb rows from row0 at once: the CG steps go in lockstep so that the
+ * dense part, G times every row's vector, is one matrix product (sgemm)
+ * per step instead of nb matrix-vector products. Each row's arithmetic is
+ * its own, so the result does not depend on the blocking.
  */
-static void solve_cg(const float *y, const float *g, uint32_t k, float alpha, uint32_t steps,
-		     const uint32_t *idx, const float *rv, uint64_t n, float *x, struct scratch *s)
+static void solve_cg_block(const float *y, const float *g, uint32_t k, float alpha, uint32_t steps,
+			   const struct xl_csr *m, uint64_t row0, uint32_t nb, float *x, struct scratch *s)
 {
-	float rsold, rsnew;
+	float *X = x + (size_t)row0 * k;
 
-	/* r = Y^T C p - (G + Y^T (C - I) Y) x */
-	symv(g, x, s->ap, k);
-	memset(s->r, 0, sizeof(float) * k);
-	memset(s->b, 0, sizeof(float) * k);
-	row_apply(y, k, idx, rv, n, alpha, x, s->r, s->b);
-	for (uint32_t f = 0; f < k; f++) {
-		s->r[f] = s->b[f] - s->ap[f] - s->r[f];
-		s->p[f] = s->r[f];
-	}
-	rsold = dot(s->r, s->r, k);
-	for (uint32_t it = 0; it < steps; it++) {
-		float pap, step;
+	/* r = Y^T C p - (G + Y^T (C - I) Y) x; p = r */
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)k, 1.0f, X, (int)k, g, (int)k,
+		    0.0f, s->bap, (int)k);
+	for (uint32_t i = 0; i < nb; i++) {
+		uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
+		float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *gx = s->bap + (size_t)i * k;
 
-		if (rsold < 1e-20f)
-			break;
-		symv(g, s->p, s->ap, k);
-		row_apply(y, k, idx, rv, n, alpha, s->p, s->ap, NULL);
-		pap = dot(s->p, s->ap, k);
-		if (!(pap > 0))
-			break;
-		step = rsold / pap;
+		memset(r, 0, sizeof(float) * k);
+		memset(s->b, 0, sizeof(float) * k);
+		row_apply(y, k, m->indices + b, m->data + b, n, alpha, X + (size_t)i * k, r, s->b);
 		for (uint32_t f = 0; f < k; f++) {
-			x[f] += step * s->p[f];
-			s->r[f] -= step * s->ap[f];
+			r[f] = s->b[f] - gx[f] - r[f];
+			p[f] = r[f];
 		}
-		rsnew = dot(s->r, s->r, k);
-		for (uint32_t f = 0; f < k; f++)
-			s->p[f] = s->r[f] + (rsnew / rsold) * s->p[f];
-		rsold = rsnew;
+		s->rs[i] = dot(r, r, k);
+	}
+	for (uint32_t it = 0; it < steps; it++) {
+		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)k, 1.0f, s->bp, (int)k, g,
+			    (int)k, 0.0f, s->bap, (int)k);
+		for (uint32_t i = 0; i < nb; i++) {
+			uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
+			float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *ap = s->bap + (size_t)i * k;
+			float *xi = X + (size_t)i * k, pap, step, rsnew;
+
+			if (s->rs[i] < 1e-20f)
+				continue;
+			row_apply(y, k, m->indices + b, m->data + b, n, alpha, p, ap, NULL);
+			pap = dot(p, ap, k);
+			if (!(pap > 0)) {
+				s->rs[i] = 0;
+				continue;
+			}
+			step = s->rs[i] / pap;
+			for (uint32_t f = 0; f < k; f++) {
+				xi[f] += step * p[f];
+				r[f] -= step * ap[f];
+			}
+			rsnew = dot(r, r, k);
+			for (uint32_t f = 0; f < k; f++)
+				p[f] = r[f] + (rsnew / s->rs[i]) * p[f];
+			s->rs[i] = rsnew;
+		}
 	}
 }
 
@@ -308,8 +402,6 @@ struct worker {
 	struct scratch s;
 };
 
-#define CHUNK 64
-
 /* One user's part of the loss, without the regulariser. */
 static double row_loss(const float *y, const float *gram, uint32_t k, float alpha, const uint32_t *idx,
 		       const float *rv, uint64_t n, const float *x, float *tmp)
@@ -340,6 +432,11 @@ static void *worker_run(void *arg)
 		if (b >= h->m->nrows || atomic_load(&h->failed))
 			break;
 		e = b + CHUNK < h->m->nrows ? b + CHUNK : h->m->nrows;
+		if (!h->loss_pass && p->solver == XL_ALS_CG) {
+			solve_cg_block(h->other, h->gram, k, p->alpha, p->cg_steps, h->m, b, (uint32_t)(e - b), h->self,
+				       &w->s);
+			continue;
+		}
 		for (uint64_t row = b; row < e; row++) {
 			uint64_t s = h->m->indptr[row], n = h->m->indptr[row + 1] - s;
 			const uint32_t *idx = h->m->indices + s;
@@ -350,12 +447,8 @@ static void *worker_run(void *arg)
 				loss += row_loss(h->other, h->gram_noreg, k, p->alpha, idx, rv, n, x, w->s.ap);
 				continue;
 			}
-			if (p->solver == XL_ALS_CHOLESKY) {
-				if (solve_cholesky(h->other, h->gram, k, p->alpha, idx, rv, n, x, &w->s) < 0)
-					atomic_store(&h->failed, 1);
-			} else {
-				solve_cg(h->other, h->gram, k, p->alpha, p->cg_steps, idx, rv, n, x, &w->s);
-			}
+			if (solve_cholesky(h->other, h->gram, k, p->alpha, idx, rv, n, x, &w->s) < 0)
+				atomic_store(&h->failed, 1);
 		}
 	}
 	if (h->loss_pass)

@@ -63,7 +63,7 @@ struct xl_als_params {
 	uint64_t seed;         /* the random start */
 };
 
-#define XL_ALS_PARAMS_INIT { 64, 1.0f, 1.0f, 15, XL_ALS_CG, 3, 0, 42 }
+#define XL_ALS_PARAMS_INIT { 64, 50.0f, 5.0f, 15, XL_ALS_CG, 3, 0, 42 }
 
 /*
  * Told after each iteration: its number (1-based), the training loss
