@@ -23,6 +23,7 @@
 #include "xl_recdata.h"
 #include "xl_receval.h"
 #include "xl_recmodel.h"
+#include "xl_recstore.h"
 #include "xl_records.h"
 #include "xl_time.h"
 #include "xl_banned.h"
@@ -45,7 +46,7 @@ static const char help_main[] =
 enum {
 	OPT_FACTORS = 0x100, OPT_REG, OPT_ALPHA, OPT_ITERATIONS, OPT_SOLVER, OPT_CG_STEPS, OPT_THREADS,
 	OPT_SEED, OPT_WEIGHTS, OPT_HALF_LIFE, OPT_FROM_STDIN, OPT_USER, OPT_SKU, OPT_INCLUDE, OPT_COOCCUR,
-	OPT_CATEGORY, OPT_WINDOW, OPT_AS_OF, OPT_SPLIT, OPT_LLO, OPT_NEIGHBOURS, OPT_NAMES, OPT_STATS
+	OPT_CATEGORY, OPT_WINDOW, OPT_AS_OF, OPT_SPLIT, OPT_LLO, OPT_NEIGHBOURS, OPT_NAMES, OPT_STATS, OPT_TO_DB
 };
 
 /* Which subcommands take an option. */
@@ -70,7 +71,7 @@ static const struct {
 	{ OPT_AS_OF, S_POPULAR, "--as-of" }, { OPT_SPLIT, S_EVAL, "--split-date" },
 	{ OPT_LLO, S_EVAL, "--leave-last-out" }, { OPT_NEIGHBOURS, S_EVAL, "--neighbours" },
 	{ OPT_NAMES, S_FOR | S_RELATED | S_EXPLAIN | S_BATCH | S_POPULAR, "--names" },
-	{ OPT_STATS, S_FOR, "--stats" }, { 'm', S_INFO | S_FOR | S_RELATED | S_EXPLAIN | S_BATCH, "--model" },
+	{ OPT_STATS, S_FOR, "--stats" }, { OPT_TO_DB, S_BATCH, "--to-db" }, { 'm', S_INFO | S_FOR | S_RELATED | S_EXPLAIN | S_BATCH, "--model" },
 	{ 'o', S_TRAIN, "--output" }, { 'n', S_FOR | S_RELATED | S_BATCH | S_POPULAR, "-n" },
 	{ 'k', S_EVAL, "-k" },
 };
@@ -119,11 +120,13 @@ static const struct {
 	  "      --sku=SKU           the item to explain\n"
 	  "  -n, --limit=N           past items (default 10)\n"
 	  "      --names             add product names from the database\n" },
-	{ "batch", S_BATCH, " [--include-purchased] [--names] -m model [-n n]",
+	{ "batch", S_BATCH, " [--include-purchased] [--names] [--to-db] -m model [-n n]",
 	  "  -m, --model=MODEL       the model file\n"
 	  "  -n, --limit=N           items per user (default 20)\n"
 	  "      --include-purchased also items the user already had\n"
-	  "      --names             add product names from the database\n" },
+	  "      --names             add product names from the database\n"
+	  "      --to-db             store them as the active model's rec_results (one transaction)\n"
+	  "                          and write one summary record instead\n" },
 	{ "popular", S_POPULAR,
 	  " [--from-stdin] [--names] [--as-of date] [--category slug] [--half-life days] [--weights spec]"
 	  " [--window days] [-n n] [file ...]",
@@ -156,7 +159,7 @@ struct ctx {
 	struct xl_als_params als;
 	struct xl_recweights w;
 	size_t limit;
-	int limit_set, include, cooccur, names, stats, from_stdin, leave_last_out, split_set;
+	int include, cooccur, names, stats, from_stdin, leave_last_out, split_set, to_db;
 	int64_t split, as_of, window_us, half_life_us;
 	uint32_t k, neighbours;
 	char **files;
@@ -755,13 +758,23 @@ static int cmd_explain(struct ctx *c)
 struct batch {
 	struct ctx *c;
 	struct xl_recmodel *m;
+	struct xl_recstore *store;   /* --to-db */
+	struct xl_err err;
 };
 
 static int batch_user(uint32_t u, const struct xl_rec_hit *hits, size_t n, void *arg)
 {
 	struct batch *b = arg;
-	json_t **recs = xl_xmalloc(sizeof(*recs) * (n + 1));
+	json_t **recs;
 
+	if (b->store) {
+		for (size_t h = 0; h < n; h++)
+			if (xl_recstore_add(b->store, xl_recmodel_user_id(b->m, u), xl_recmodel_item_id(b->m, hits[h].item),
+					    (uint32_t)h + 1, round((double)hits[h].score * 1e6) / 1e6, &b->err) < 0)
+				return -1;
+		return 0;
+	}
+	recs = xl_xmalloc(sizeof(*recs) * (n + 1));
 	for (size_t h = 0; h < n; h++)
 		recs[h] = hit_record("user", xl_recmodel_user_id(b->m, u), xl_recmodel_item_id(b->m, hits[h].item),
 				     (uint32_t)h + 1, hits[h].score, NULL);
@@ -772,29 +785,60 @@ static int batch_user(uint32_t u, const struct xl_rec_hit *hits, size_t n, void 
 
 static int cmd_batch(struct ctx *c)
 {
-	struct batch b = { c, open_model(c) };
+	struct batch b = { c, open_model(c), NULL, XL_ERR_INIT };
 	const struct xl_recmodel_info *in = xl_recmodel_info(b.m);
 	const uint32_t *items0;
 	const float *rv0;
+	uint64_t *indptr = xl_xmalloc(sizeof(uint64_t) * (in->nusers + 1));
+	int64_t model_id = 0;
+	uint64_t rows = 0;
+	int ret;
 
 	/* The training matrix's rows lie end to end in the file: one CSR. */
 	xl_recmodel_user_items(b.m, 0, &items0, &rv0);
-	{
-		uint64_t *indptr = xl_xmalloc(sizeof(uint64_t) * (in->nusers + 1));
+	indptr[0] = 0;
+	for (uint32_t u = 0; u < in->nusers; u++) {
+		const uint32_t *it;
+		const float *sv;
 
-		indptr[0] = 0;
-		for (uint32_t u = 0; u < in->nusers; u++) {
-			const uint32_t *it;
-			const float *sv;
-
-			indptr[u + 1] = indptr[u] + xl_recmodel_user_items(b.m, u, &it, &sv);
-		}
-		xl_rec_batch(xl_recmodel_user_factors(b.m), in->nusers, xl_recmodel_item_factors(b.m), in->nitems,
-			     in->factors, c->include ? NULL : indptr, items0, c->limit, batch_user, &b);
-		free(indptr);
+		indptr[u + 1] = indptr[u] + xl_recmodel_user_items(b.m, u, &it, &sv);
 	}
+	if (c->to_db) {
+		char params[256];
+
+		snprintf(params, sizeof(params), "{\"model\":\"%s\",\"factors\":%u,\"n\":%zu}",
+			 strchr(c->model_path, '"') || strchr(c->model_path, '\\') ? "?" : c->model_path, in->factors,
+			 c->limit);
+		if (xl_recstore_begin(&b.store, db(c), "als", params, in->params_json, &b.err) < 0)
+			goto fail;
+	}
+	ret = xl_rec_batch(xl_recmodel_user_factors(b.m), in->nusers, xl_recmodel_item_factors(b.m), in->nitems,
+			   in->factors, c->include ? NULL : indptr, items0, c->limit, batch_user, &b);
+	if (ret < 0)
+		goto fail;
+	if (b.store) {
+		struct xl_recstore *s = b.store;
+
+		b.store = NULL;
+		if (xl_recstore_commit(s, &model_id, &rows, &b.err) < 0)
+			goto fail;
+		write_rec(c, json_pack("{s:I, s:s, s:I, s:I}", "model_id", (json_int_t)model_id, "kind", "als",
+				       "users", (json_int_t)in->nusers, "rows", (json_int_t)rows));
+	}
+	free(indptr);
 	xl_recmodel_close(b.m);
 	return 0;
+fail:
+	xl_recstore_abort(b.store);
+	free(indptr);
+	xl_recmodel_close(b.m);
+	if (b.err.code == XL_EINVAL) {
+		xl_db_close(c->db);
+		xl_records_abandon(&c->rec);
+		xl_die(XL_EXIT_DATAERR, "%s", b.err.msg);
+	}
+	die_err(c, &b.err);
+	return -1;
 }
 
 /* ------------------------------------------------------------ popular */
@@ -972,6 +1016,7 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		case OPT_CATEGORY: c.category = optarg; break;
 		case OPT_NAMES: c.names = 1; break;
 		case OPT_STATS: c.stats = 1; break;
+		case OPT_TO_DB: c.to_db = 1; break;
 		case 'm': c.model_path = optarg; break;
 		case 'o': c.output = optarg; break;
 		case 'n': c.limit = parse_count("-n", optarg, 1, 100000); break;

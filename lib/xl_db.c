@@ -785,3 +785,24 @@ int xl_db_wait_notify(struct xl_db *db, int timeout_ms, char **channel, char **p
 			return xl_err_set(err, XL_EUNAVAIL, "database: poll: %s", strerror(errno));
 	}
 }
+
+void xl_db_copy_escape(struct xl_buf *b, const char *s, size_t n)
+{
+	size_t start = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *esc = NULL;
+
+		switch (s[i]) {
+		case '\\': esc = "\\\\"; break;
+		case '\t': esc = "\\t"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		default: continue;
+		}
+		xl_buf_add(b, s + start, i - start);
+		xl_buf_adds(b, esc);
+		start = i + 1;
+	}
+	xl_buf_add(b, s + start, n - start);
+}

@@ -126,6 +126,13 @@ int xl_db_copy_in_put(struct xl_db *db, const char *data, size_t len, struct xl_
 int xl_db_copy_in_end(struct xl_db *db, const char *abort_msg, struct xl_err *err);
 
 /*
+ * Append s (n bytes) to b as one field of COPY's text format: backslash,
+ * tab, newline and CR escaped (\N, a NULL, is the caller's to write).
+ */
+struct xl_buf;
+void xl_db_copy_escape(struct xl_buf *b, const char *s, size_t n);
+
+/*
  * COPY ... TO STDOUT: call row_fn for each row as the server sends it
  * (data is one row with its newline, borrowed for the call). row_fn
  * returns 0 to go on or a negative code to stop; stopping early cancels the

@@ -258,28 +258,6 @@ static int read_header(struct run *r, const struct xl_csv_row *row, struct xl_er
 	return 0;
 }
 
-/* COPY's text format: backslash, tab, newline and CR escaped; NULL is \N. */
-static void copy_add(struct xl_buf *b, const char *s, size_t n)
-{
-	size_t start = 0;
-
-	for (size_t i = 0; i < n; i++) {
-		const char *esc = NULL;
-
-		switch (s[i]) {
-		case '\\': esc = "\\\\"; break;
-		case '\t': esc = "\\t"; break;
-		case '\n': esc = "\\n"; break;
-		case '\r': esc = "\\r"; break;
-		default: continue;
-		}
-		xl_buf_add(b, s + start, i - start);
-		xl_buf_adds(b, esc);
-		start = i + 1;
-	}
-	xl_buf_add(b, s + start, n - start);
-}
-
 static int stage_row(struct run *r, const char *file, uint64_t line, const char *raw, size_t rawlen,
 		     int refused, struct xl_err *err);
 
@@ -410,14 +388,14 @@ static int stage_row(struct run *r, const char *file, uint64_t line, const char 
 		     int refused, struct xl_err *err)
 {
 	xl_buf_addf(&r->copy, "%llu\t", (unsigned long long)++r->seq);
-	copy_add(&r->copy, file, strlen(file));
+	xl_db_copy_escape(&r->copy, file, strlen(file));
 	xl_buf_addf(&r->copy, "\t%llu\t", (unsigned long long)line);
-	copy_add(&r->copy, raw, rawlen);
+	xl_db_copy_escape(&r->copy, raw, rawlen);
 	xl_buf_adds(&r->copy, refused ? "\tt" : "\tf");
 	for (size_t c = 0; c < r->ncols; c++) {
 		xl_buf_addch(&r->copy, '\t');
 		if (r->have[c])
-			copy_add(&r->copy, r->vals[c].buf, r->vals[c].len);
+			xl_db_copy_escape(&r->copy, r->vals[c].buf, r->vals[c].len);
 		else
 			xl_buf_add(&r->copy, "\\N", 2);
 	}
