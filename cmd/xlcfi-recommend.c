@@ -72,7 +72,7 @@ static const struct {
 	{ OPT_LLO, S_EVAL, "--leave-last-out" }, { OPT_NEIGHBOURS, S_EVAL, "--neighbours" },
 	{ OPT_NAMES, S_FOR | S_RELATED | S_EXPLAIN | S_BATCH | S_POPULAR, "--names" },
 	{ OPT_STATS, S_FOR, "--stats" }, { OPT_TO_DB, S_BATCH, "--to-db" }, { 'm', S_INFO | S_FOR | S_RELATED | S_EXPLAIN | S_BATCH, "--model" },
-	{ 'o', S_TRAIN, "--output" }, { 'n', S_FOR | S_RELATED | S_BATCH | S_POPULAR, "-n" },
+	{ 'o', S_TRAIN, "--output" }, { 'n', S_FOR | S_RELATED | S_EXPLAIN | S_BATCH | S_POPULAR, "-n" },
 	{ 'k', S_EVAL, "-k" },
 };
 
@@ -946,6 +946,7 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		{ "neighbours", required_argument, NULL, OPT_NEIGHBOURS },
 		{ "names", no_argument, NULL, OPT_NAMES },
 		{ "stats", no_argument, NULL, OPT_STATS },
+		{ "to-db", no_argument, NULL, OPT_TO_DB },
 		{ "model", required_argument, NULL, 'm' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "limit", required_argument, NULL, 'n' },
