@@ -2,7 +2,8 @@
 # make demo: bring up the private database (creating it the first time),
 # fill it with a generated K-Food shop the first time, and show what is in
 # it, then take a few new orders and pay for them: generate -> import ->
-# xlcfi-order create | xlcfi-pay charge.
+# xlcfi-order create | xlcfi-pay charge, a weekly report, and a recommender
+# trained on the shop with a few recommendations.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 xlcfi="$top/cmd/xlcfi"
@@ -11,6 +12,7 @@ order="$top/cmd/xlcfi-order"
 pay="$top/cmd/xlcfi-pay"
 analyze="$top/cmd/xlcfi-analyze"
 report="$top/cmd/xlcfi-report"
+recommend="$top/cmd/xlcfi-recommend"
 
 echo "demo: starting the private database (xlcfi db up)" >&2
 "$xlcfi" db up
@@ -51,6 +53,14 @@ echo "demo: the weekly report of the week of $week as xlsx and html (xlcfi-repor
 "$report" weekly --date "$week" -o "$top/out/weekly-report.xlsx" | jq -c .
 "$report" weekly --date "$week" -o "$top/out/weekly-report.html" | jq -c .
 echo "demo: reports written: $top/out/weekly-report.xlsx $top/out/weekly-report.html" >&2
+echo "demo: a recommender trained on the shop (xlcfi-recommend train -o out/als.model)" >&2
+"$recommend" train -o "$top/out/als.model" | jq -c '{users, items, nnz, factors, seconds}'
+buyer=$(psql -X -q -At "$dsn" -c "SELECT buyer_id FROM orders GROUP BY buyer_id ORDER BY count(*) DESC, buyer_id LIMIT 1")
+echo "demo: what buyer $buyer bought most, then five new items for them (xlcfi-recommend for --names)" >&2
+psql -X -q -At "$dsn" -c "SELECT p.name || ' (' || c.name || ')' FROM order_items i JOIN orders o ON o.id = i.order_id
+	JOIN products p ON p.id = i.product_id JOIN categories c ON c.id = p.category_id
+	WHERE o.buyer_id = $buyer GROUP BY p.id, c.name ORDER BY sum(i.quantity) DESC, p.id LIMIT 3" | sed 's/^/demo:   bought: /' >&2
+"$recommend" for -m "$top/out/als.model" --user "$buyer" -n 5 --names | jq -c '{rank, item, name, score, source}'
 echo "demo: its status (xlcfi db status)" >&2
 "$xlcfi" db status
 echo "demo: connect with:  psql \"\$($xlcfi db dsn)\"" >&2
