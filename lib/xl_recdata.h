@@ -57,8 +57,8 @@ void xl_recdata_add(struct xl_recdata *d, const char *user, const char *item, fl
 
 /*
  * Add an NDJSON record {"user":…, "item":…, "weight"?:…, "kind"?:…,
- * "ts"?:…} (or with xlcfi-etl's names: user_id, sku, occurred_at, so
- * exported interactions read as they are): user and item are strings or
+ * "ts"?:…} (or with the names of xlcfi-etl's interaction records:
+ * user_id, sku, occurred_at): user and item are strings or
  * integers; weight a positive
  * number (default 1), multiplied by the kind's weight (view, cart or
  * purchase; default purchase); ts an RFC 3339 string or seconds since the

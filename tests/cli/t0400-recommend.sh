@@ -189,7 +189,14 @@ expect_success 'batch --to-db: the active model'"'"'s results, replaced whole by
 expect_success 'batch --to-db refuses a model whose ids the database does not have' '
 	run 65 xlcfi-recommend batch -m m.als --to-db &&
 	grep -q "name a user id or SKU the database does not have" err &&
-	test "$(sql -c "select count(*) from rec_models")" -eq 2
+	test "$(sql -c "select count(*) from rec_models")" -eq 2 &&
+	test "$(sql -c "select count(*) from rec_models where active")" -eq 1
+'
+expect_success 'jobs/nightly-recommend.sh: train, then the active results' '
+	XLCFI_MODEL=nightly.als run 0 "$TOP/jobs/nightly-recommend.sh" &&
+	test "$(jq -r .kind out)" = als && test "$(jq .rows out)" -gt 0 &&
+	test "$(xlcfi-recommend info -m nightly.als | jq .factors)" -eq 64 &&
+	test "$(sql -c "select id from rec_models where active")" = "$(jq .model_id out)"
 '
 expect_success 'eval on the generated shop: ALS beats popularity' '
 	run 0 xlcfi-recommend eval --split-date 2026-03-01 &&
