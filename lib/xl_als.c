@@ -201,7 +201,7 @@ XL_KERNEL static void symv(const float *restrict g, const float *restrict v, flo
  * NULL, b += c y_i (the right-hand side Y^T C p). Two entries at a time,
  * so that one dot product's sum overlaps the other's.
  */
-XL_KERNEL static void row_apply(const float *restrict y, uint32_t k, const uint32_t *restrict idx,
+XL_KERNEL static void row_apply_any(const float *restrict y, uint32_t k, const uint32_t *restrict idx,
 				const float *restrict r, uint64_t n, float alpha, const float *restrict v,
 				float *restrict acc, float *restrict b)
 {
@@ -255,6 +255,65 @@ XL_KERNEL static void row_apply(const float *restrict y, uint32_t k, const uint3
 		if (b)
 			for (uint32_t f = 0; f < k; f++)
 				b[f] += (1 + w) * yi[f];
+	}
+}
+
+/*
+ * The same for the common factor counts, with k known when compiling: the
+ * user's vector v and the sums stay in registers across the items, and
+ * each item's factors are loaded once for the dot product and the update.
+ */
+#define ROW_APPLY_FIXED(K)                                                                         \
+	XL_KERNEL static void row_apply_##K(const float *restrict y, const uint32_t *restrict idx,        \
+					    const float *restrict r, uint64_t n, float alpha,             \
+					    const float *restrict v, float *restrict acc, float *restrict b)  \
+	{                                                                                          \
+		v8 vv[K / 8], aa[K / 8], bb[K / 8];                                                \
+                                                                                                   \
+		for (int q = 0; q < K / 8; q++) {                                                  \
+			vv[q] = ld(v + 8 * q);                                                     \
+			aa[q] = ld(acc + 8 * q);                                                   \
+			bb[q] = b ? ld(b + 8 * q) : (v8){ 0 };                                     \
+		}                                                                                  \
+		for (uint64_t a = 0; a < n; a++) {                                                 \
+			const float *yi = y + (size_t)idx[a] * K;                                  \
+			v8 s0 = { 0 }, s1 = { 0 }, yq[K / 8];                                      \
+			float w = alpha * r[a], sc;                                                \
+                                                                                                   \
+			for (int q = 0; q < K / 8; q += 2) {                                       \
+				yq[q] = ld(yi + 8 * q);                                            \
+				yq[q + 1] = ld(yi + 8 * q + 8);                                    \
+				s0 += yq[q] * vv[q];                                               \
+				s1 += yq[q + 1] * vv[q + 1];                                       \
+			}                                                                          \
+			s0 += s1;                                                                  \
+			sc = hsum(s0) * w;                                                         \
+			for (int q = 0; q < K / 8; q++)                                            \
+				aa[q] += sc * yq[q];                                               \
+			if (b)                                                                     \
+				for (int q = 0; q < K / 8; q++)                                    \
+					bb[q] += (1 + w) * yq[q];                                  \
+		}                                                                                  \
+		for (int q = 0; q < K / 8; q++) {                                                  \
+			st(acc + 8 * q, aa[q]);                                                    \
+			if (b)                                                                     \
+				st(b + 8 * q, bb[q]);                                              \
+		}                                                                                  \
+	}
+ROW_APPLY_FIXED(16)
+ROW_APPLY_FIXED(32)
+ROW_APPLY_FIXED(64)
+ROW_APPLY_FIXED(128)
+
+static void row_apply(const float *y, uint32_t k, const uint32_t *idx, const float *r, uint64_t n, float alpha,
+		      const float *v, float *acc, float *b)
+{
+	switch (k) {
+	case 16: row_apply_16(y, idx, r, n, alpha, v, acc, b); break;
+	case 32: row_apply_32(y, idx, r, n, alpha, v, acc, b); break;
+	case 64: row_apply_64(y, idx, r, n, alpha, v, acc, b); break;
+	case 128: row_apply_128(y, idx, r, n, alpha, v, acc, b); break;
+	default: row_apply_any(y, k, idx, r, n, alpha, v, acc, b); break;
 	}
 }
 
