@@ -371,7 +371,7 @@ static int cmd_train(struct ctx *c)
 	struct xl_err err = XL_ERR_INIT;
 	char params[512];
 	int64_t t0;
-	json_t *r;
+	json_t *r = NULL;
 
 	if (!c->output)
 		xl_die_usage("where to? give -o MODEL");
@@ -415,14 +415,6 @@ static int cmd_train(struct ctx *c)
 		      round(tp.seconds * 1e4) / 1e4, "seconds_per_iteration",
 		      tp.done ? round(tp.seconds / tp.done * 1e5) / 1e5 : 0.0);
 	json_object_set_new(r, "total_seconds", json_real(round((double)(xl_time_mono() - t0) / 1e2) / 1e4));
-	free(x);
-	free(y);
-	free(rows);
-	free(cols);
-	xl_csr_release(&ui);
-	xl_recdata_release(&d);
-	write_rec(c, r);
-	return 0;
 fail:
 	free(x);
 	free(y);
@@ -430,8 +422,10 @@ fail:
 	free(cols);
 	xl_csr_release(&ui);
 	xl_recdata_release(&d);
-	die_err(c, &err);
-	return -1;
+	if (!r)
+		die_err(c, &err);
+	write_rec(c, r);
+	return 0;
 }
 
 /* ------------------------------------------------------------ info */
