@@ -194,9 +194,10 @@ expect_success 'batch --to-db refuses a model whose ids the database does not ha
 '
 expect_success 'jobs/nightly-recommend.sh: train, then the active results' '
 	XLCFI_MODEL=nightly.als run 0 "$TOP/jobs/nightly-recommend.sh" &&
-	test "$(jq -r .kind out)" = als && test "$(jq .rows out)" -gt 0 &&
+	test "$(head -n 1 out | jq .factors)" -eq 64 &&
+	tail -n 1 out > stored && test "$(jq -r .kind stored)" = als && test "$(jq .rows stored)" -gt 0 &&
 	test "$(xlcfi-recommend info -m nightly.als | jq .factors)" -eq 64 &&
-	test "$(sql -c "select id from rec_models where active")" = "$(jq .model_id out)"
+	test "$(sql -c "select id from rec_models where active")" = "$(jq .model_id stored)"
 '
 expect_success 'eval on the generated shop: ALS beats popularity' '
 	run 0 xlcfi-recommend eval --split-date 2026-03-01 &&
