@@ -1,6 +1,7 @@
 #include "xl_db.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
@@ -18,6 +19,8 @@
 
 struct xl_db {
 	PGconn *conn;
+	char *copy_row;             /* the row xl_db_copy_out_next gave last */
+	int copy_state;             /* COPY_NONE, COPY_RUNNING, COPY_DONE */
 	int pipeline_sent;
 	int stream_nparams;
 	unsigned rand_state;
@@ -225,10 +228,57 @@ out:
 	return ret;
 }
 
+int xl_db_connect_like(struct xl_db **out, struct xl_db *db, struct xl_err *err)
+{
+	PQconninfoOption *opts = PQconninfo(db->conn);
+	struct xl_buf dsn = XL_BUF_INIT;
+	int ret;
+
+	if (!opts)
+		return xl_err_set(err, XL_EFAIL, "cannot connect: out of memory");
+	/* The options the first connection was made with, as a keyword/value string. */
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		xl_buf_addf(&dsn, "%s%s='", dsn.len ? " " : "", o->keyword);
+		for (const char *c = o->val; *c; c++) {
+			if (*c == '\'' || *c == '\\')
+				xl_buf_addch(&dsn, '\\');
+			xl_buf_addch(&dsn, *c);
+		}
+		xl_buf_addch(&dsn, '\'');
+	}
+	PQconninfoFree(opts);
+	ret = xl_db_connect(out, dsn.buf, err);
+	xl_buf_release(&dsn);
+	return ret;
+}
+
+int xl_db_snapshot_export(struct xl_db *db, char **id, struct xl_err *err)
+{
+	int ret = xl_db_query_value(db, "SELECT pg_export_snapshot()", 0, NULL, id, err);
+
+	if (ret == 0 && !*id)
+		return xl_err_set(err, XL_EDB, "database: no snapshot was exported");
+	return ret;
+}
+
+int xl_db_snapshot_import(struct xl_db *db, const char *id, struct xl_err *err)
+{
+	char sql[128];
+
+	/* SET TRANSACTION SNAPSHOT takes no parameter: the name is checked, then quoted. */
+	if (!*id || strlen(id) > 64 || strspn(id, "0123456789ABCDEFabcdef-") != strlen(id))
+		return xl_err_set(err, XL_EINVAL, "'%.64s' is not the name of a snapshot", id);
+	snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", id);
+	return xl_db_exec(db, sql, 0, NULL, NULL, err);
+}
+
 void xl_db_close(struct xl_db *db)
 {
 	if (!db)
 		return;
+	PQfreemem(db->copy_row);
 	PQfinish(db->conn);
 	free(db);
 }
@@ -527,11 +577,11 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 	return ret;
 }
 
-int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
-		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+int xl_db_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+	       struct xl_err *err)
 {
 	PGresult *r;
-	int ret = 0, stopped = 0;
+	int ret;
 
 	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0))
 		return result_error(db, NULL, err);
@@ -541,6 +591,14 @@ int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *c
 			PQclear(r);
 		return ret;
 	}
+	return 0;
+}
+
+int xl_db_recv_rows(struct xl_db *db, xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+{
+	PGresult *r;
+	int ret = 0, stopped = 0;
+
 	while ((r = PQgetResult(db->conn))) {
 		ExecStatusType st = PQresultStatus(r);
 
@@ -556,6 +614,147 @@ int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *c
 		PQclear(r);
 	}
 	return ret;
+}
+
+int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+{
+	int ret = xl_db_send(db, sql, nparams, params, err);
+
+	return ret < 0 ? ret : xl_db_recv_rows(db, row_fn, arg, err);
+}
+
+enum { COPY_NONE, COPY_RUNNING, COPY_DONE };
+
+int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
+{
+	PGresult *r;
+	int ret;
+
+	assert(db->copy_state == COPY_NONE);
+	r = PQexec(db->conn, copy_sql);
+	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
+		ret = result_error(db, r, err);
+		PQclear(r);
+		return ret;
+	}
+	PQclear(r);
+	db->copy_state = COPY_RUNNING;
+	return 0;
+}
+
+int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err)
+{
+	int n, ret;
+
+	assert(db->copy_state != COPY_NONE);
+	PQfreemem(db->copy_row);
+	db->copy_row = NULL;
+	if (db->copy_state == COPY_DONE)
+		return 0;
+	n = PQgetCopyData(db->conn, &db->copy_row, 0);
+	if (n >= 0) {
+		*row = db->copy_row;
+		*len = (size_t)n;
+		return 1;
+	}
+	db->copy_state = COPY_DONE;
+	if (n == -2)
+		ret = result_error(db, NULL, err);
+	else
+		ret = drain(db, err);
+	return ret;
+}
+
+int xl_db_copy_out_end(struct xl_db *db, struct xl_err *err)
+{
+	struct xl_err tmp = XL_ERR_INIT;
+	char *row;
+	int n, ret = 0;
+
+	if (db->copy_state == COPY_NONE)
+		return 0;
+	PQfreemem(db->copy_row);
+	db->copy_row = NULL;
+	if (db->copy_state == COPY_RUNNING) {
+		/* Stop the server from sending the rest; its "canceled" is no error of ours. */
+		cancel_query(db);
+		while ((n = PQgetCopyData(db->conn, &row, 0)) >= 0)
+			PQfreemem(row);
+		drain(db, &tmp);
+		if (PQstatus(db->conn) == CONNECTION_BAD)
+			ret = result_error(db, NULL, err);
+	}
+	db->copy_state = COPY_NONE;
+	return ret;
+}
+
+/* The value of a COPY text escape's letter, or -1. */
+static int copy_escape(char c)
+{
+	switch (c) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'v': return '\v';
+	default: return -1;
+	}
+}
+
+int xl_db_copy_fields(char *row, size_t len, char **fields, int nfields)
+{
+	char *end = row + len, *s = row;
+	int n = 0;
+
+	if (len && end[-1] == '\n')
+		end--;
+	while (s <= end && n < nfields) {
+		char *w = s, *start = s;
+
+		while (s < end && *s != '\t') {
+			if (*s == '\\' && s + 1 < end) {
+				int v = copy_escape(s[1]);
+
+				if (v >= 0) {
+					*w++ = (char)v;
+					s += 2;
+				} else if (s[1] >= '0' && s[1] <= '7') {
+					int k = 0;
+
+					v = 0;
+					for (s++; k < 3 && s < end && *s >= '0' && *s <= '7'; k++, s++)
+						v = v * 8 + (*s - '0');
+					*w++ = (char)v;
+				} else if (s[1] == 'x' && s + 2 < end && isxdigit((unsigned char)s[2])) {
+					int k = 0;
+
+					v = 0;
+					for (s += 2; k < 2 && s < end && isxdigit((unsigned char)*s); k++, s++)
+						v = v * 16 + (isdigit((unsigned char)*s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
+					*w++ = (char)v;
+				} else if (s[1] == 'N' && s == start && (s + 2 == end || s[2] == '\t')) {
+					/* \N alone is SQL NULL. */
+					w = NULL;
+					s += 2;
+					break;
+				} else {
+					*w++ = s[1];
+					s += 2;
+				}
+			} else {
+				*w++ = *s++;
+			}
+		}
+		if (w)
+			*w = '\0';
+		fields[n++] = w ? start : NULL;
+		if (s >= end)
+			break;
+		s++;
+	}
+	return n;
 }
 
 int xl_db_pipeline_begin(struct xl_db *db, struct xl_err *err)
