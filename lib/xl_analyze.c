@@ -683,10 +683,75 @@ static const char *bound(int64_t day, char *buf, size_t size)
 	return buf;
 }
 
-int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+/* The statement, its parameters and its row function for a's kind (not DASHBOARD). */
+static int load_query(struct xl_analyze *a, char *from, char *to, size_t size, const char **params,
+		      int *nparams, xl_db_row_fn **row_fn)
+{
+	params[0] = bound(a->o.from_day, from, size);
+	params[1] = a->o.to_day == XL_ANALYZE_OPEN ? NULL : bound(a->o.to_day + 1, to, size);
+	params[2] = a->kind == XL_ANALYZE_SALES || a->kind == XL_ANALYZE_TOP ? a->category : NULL;
+	params[3] = xl_period_name(a->o.by);
+	*nparams = 3;
+	switch (a->kind) {
+	case XL_ANALYZE_SALES:
+		*row_fn = sales_row;
+		if (!a->category) {
+			params[2] = params[3];
+			return 0;
+		}
+		*nparams = 4;
+		return 1;
+	case XL_ANALYZE_TOP:
+		*row_fn = top_row;
+		return 2;
+	case XL_ANALYZE_CATEGORIES:
+		*row_fn = category_row;
+		return 3;
+	case XL_ANALYZE_RFM:
+	case XL_ANALYZE_SEGMENTS:
+		*row_fn = buyer_row;
+		*nparams = 2;
+		return 4;
+	case XL_ANALYZE_COHORTS:
+		*row_fn = pair_row;
+		return 5;
+	default:
+		return -1;
+	}
+}
+
+int xl_analyze_load_send(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+{
+	static const char *const *const sqls[] = { &order_sales_sql, &sales_sql, &top_sql, &categories_sql,
+						   &buyers_sql, &pairs_sql };
+	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
+	const char *params[4];
+	xl_db_row_fn *row_fn;
+	int nparams, which, ret;
+
+	assert(!a->finished && a->kind != XL_ANALYZE_DASHBOARD);
+	/* JIT compiling takes longer than these queries run (0.3 s of 0.5). */
+	ret = xl_db_exec(db, "SELECT set_config('jit', 'off', false)", 0, NULL, NULL, err);
+	if (ret < 0)
+		return ret;
+	which = load_query(a, from, to, sizeof(from), params, &nparams, &row_fn);
+	assert(which >= 0);
+	return xl_db_send(db, *sqls[which], nparams, params, err);
+}
+
+int xl_analyze_load_recv(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
 {
 	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
 	const char *params[4];
+	xl_db_row_fn *row_fn;
+	int nparams;
+
+	load_query(a, from, to, sizeof(from), params, &nparams, &row_fn);
+	return xl_db_recv_rows(db, row_fn, a, err);
+}
+
+int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+{
 	int ret;
 
 	assert(!a->finished);
@@ -698,34 +763,8 @@ int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
 			ret = xl_db_each_row(db, pending_sql, 0, NULL, pending_row, a, err);
 		return ret;
 	}
-	/* JIT compiling takes longer than these queries run (0.3 s of 0.5). */
-	ret = xl_db_exec(db, "SELECT set_config('jit', 'off', false)", 0, NULL, NULL, err);
-	if (ret < 0)
-		return ret;
-	params[0] = bound(a->o.from_day, from, sizeof(from));
-	params[1] = a->o.to_day == XL_ANALYZE_OPEN ? NULL : bound(a->o.to_day + 1, to, sizeof(to));
-	params[2] = a->kind == XL_ANALYZE_SALES || a->kind == XL_ANALYZE_TOP ? a->category : NULL;
-	params[3] = xl_period_name(a->o.by);
-	switch (a->kind) {
-	case XL_ANALYZE_SALES:
-		if (!a->category) {
-			const char *p3[] = { params[0], params[1], params[3] };
-
-			return xl_db_each_row(db, order_sales_sql, 3, p3, sales_row, a, err);
-		}
-		return xl_db_each_row(db, sales_sql, 4, params, sales_row, a, err);
-	case XL_ANALYZE_TOP:
-		return xl_db_each_row(db, top_sql, 3, params, top_row, a, err);
-	case XL_ANALYZE_CATEGORIES:
-		return xl_db_each_row(db, categories_sql, 3, params, category_row, a, err);
-	case XL_ANALYZE_RFM:
-	case XL_ANALYZE_SEGMENTS:
-		return xl_db_each_row(db, buyers_sql, 2, params, buyer_row, a, err);
-	case XL_ANALYZE_COHORTS:
-		return xl_db_each_row(db, pairs_sql, 3, params, pair_row, a, err);
-	default:
-		return 0;
-	}
+	ret = xl_analyze_load_send(a, db, err);
+	return ret < 0 ? ret : xl_analyze_load_recv(a, db, err);
 }
 
 /* ---- finishing ------------------------------------------------------ */

@@ -110,6 +110,15 @@ int xl_analyze_add(struct xl_analyze *a, const json_t *rec, struct xl_err *err);
 /* Database source: aggregate order_lines in SQL into a. 0 or -XL_EDB / -XL_ERANGE. */
 int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
 
+/*
+ * xl_analyze_load in two halves (any kind but DASHBOARD), so that the
+ * server sums while the caller does something else: _send sends the
+ * query, _recv reads its rows into a. Nothing else may run on db in
+ * between. Errors as xl_analyze_load.
+ */
+int xl_analyze_load_send(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
+int xl_analyze_load_recv(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
+
 /* Compute the rows; once, after the adds or the load. 0 or -XL_ERANGE. */
 int xl_analyze_finish(struct xl_analyze *a, struct xl_err *err);
 
