@@ -151,7 +151,9 @@ struct xl_analyze {
 	struct xl_hash buyers;
 	struct buyer_acc *buy;
 	size_t buycap;
-	struct xl_hash orders_seen;       /* stream: orders counted in a frequency */
+	struct xl_hash orders_seen;       /* stream: orders counted in a frequency (unless grouped) */
+	int64_t freq_order;               /* grouped: the order counted in a frequency last */
+	int have_freq_order;
 	int64_t as_of;
 	struct rfm_row *rfm;
 	size_t nrfm;
@@ -424,8 +426,15 @@ static int add_buyer(struct xl_analyze *a, const struct xl_analyze_fact *f, stru
 	if (f->kind == XL_FACT_LINE) {
 		if (b->last_day == XL_ANALYZE_OPEN || f->day > b->last_day)
 			b->last_day = f->day;
-		xl_hash_i64(&a->orders_seen, f->order_id, &added);
-		b->frequency += added;
+		if (a->grouped) {
+			/* An order's lines come together: count it at its first line. */
+			b->frequency += !a->have_freq_order || a->freq_order != f->order_id;
+			a->freq_order = f->order_id;
+			a->have_freq_order = 1;
+		} else {
+			xl_hash_i64(&a->orders_seen, f->order_id, &added);
+			b->frequency += added;
+		}
 	}
 	return add_checked(&b->monetary, f->amount, err);
 }
@@ -446,6 +455,28 @@ void xl_analyze_set_grouped(struct xl_analyze *a)
 		xl_analyze_set_grouped(a->d_sales);
 	if (a->d_top)
 		xl_analyze_set_grouped(a->d_top);
+}
+
+int xl_analyze_merge(struct xl_analyze *dst, const struct xl_analyze *src, struct xl_err *err)
+{
+	size_t n = xl_hash_count(&src->buyers);
+	int ret;
+
+	assert((dst->kind == XL_ANALYZE_RFM || dst->kind == XL_ANALYZE_SEGMENTS) && src->kind == dst->kind);
+	assert(!dst->finished && !src->finished);
+	for (size_t i = 0; i < n; i++) {
+		const struct buyer_acc *from = &src->buy[i];
+		struct buyer_acc *to = buyer_of(dst, xl_hash_ikey(&src->buyers, i));
+
+		if (from->last_day != XL_ANALYZE_OPEN && (to->last_day == XL_ANALYZE_OPEN || from->last_day > to->last_day))
+			to->last_day = from->last_day;
+		if ((ret = add_checked(&to->frequency, from->frequency, err)) < 0 ||
+		    (ret = add_checked(&to->monetary, from->monetary, err)) < 0)
+			return ret;
+	}
+	if (src->have_currency)
+		take_currency(dst, src->currency);
+	return 0;
 }
 
 int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *fp, struct xl_err *err)

@@ -96,6 +96,15 @@ int xl_analyze_parse_fact(const json_t *rec, struct xl_analyze_fact *f, struct x
  */
 void xl_analyze_set_grouped(struct xl_analyze *a);
 
+/*
+ * RFM or SEGMENTS: add what src counted (loaded or added, not finished)
+ * to dst (of the same kind, not finished), when the two counted facts of
+ * different days, such as history from the database and recent facts as
+ * they stream by: per buyer, the later last day, and frequency and
+ * monetary summed. src is only read. 0 or -XL_ERANGE.
+ */
+int xl_analyze_merge(struct xl_analyze *dst, const struct xl_analyze *src, struct xl_err *err);
+
 /* Count one fact (as xl_analyze_add, without the parsing). 0 or -XL_ERANGE. */
 int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err);
 

@@ -31,9 +31,10 @@ struct xl_report_build {
 	enum xl_report_kind kind;
 	int64_t first, last, prev_first, prev_last;
 	struct xl_analyze *trend, *prev, *top, *cats, *segs;
+	struct xl_analyze *history;     /* database: the segments' facts before the stream's */
 	struct xl_report r;
 	char title[160];
-	int finished, segs_finished;
+	int finished;
 
 	/* records source: the period's sold lines, spooled as they come */
 	FILE *spool;
@@ -43,11 +44,12 @@ struct xl_report_build {
 
 	/*
 	 * database source: db (the caller's) in a REPEATABLE READ transaction
-	 * streams the facts while the report is written; db2, on the same
-	 * snapshot, sums the segments meanwhile.
+	 * streams the facts of both periods while the report is written; db2,
+	 * on the same snapshot, sums the segments' history before them
+	 * meanwhile.
 	 */
 	struct xl_db *db, *db2;
-	int in_tx, segs_sent, copying;
+	int in_tx, history_sent, history_read, copying;
 	int64_t cur_order, cur_day;     /* the order of the row read last, and its day */
 	int have_order;
 	struct xl_hash product_ids;     /* products.id -> slot in products */
@@ -93,8 +95,11 @@ static struct xl_analyze *sales_over(enum xl_period by, int64_t first, int64_t l
 	return xl_analyze_new(XL_ANALYZE_SALES, &o);
 }
 
-/* The analyses of the period's facts (all but the segments), empty. */
-static void new_sums(struct xl_report_build *b)
+/*
+ * The analyses the facts are added to, empty. From the database the facts
+ * come grouped by order (xl_analyze_set_grouped).
+ */
+static void new_sums(struct xl_report_build *b, int grouped)
 {
 	struct xl_analyze_opts o = XL_ANALYZE_OPTS_INIT;
 
@@ -102,6 +107,7 @@ static void new_sums(struct xl_report_build *b)
 	xl_analyze_free(b->prev);
 	xl_analyze_free(b->top);
 	xl_analyze_free(b->cats);
+	xl_analyze_free(b->segs);
 	b->trend = sales_over(b->last - b->first + 1 <= TREND_DAYS_MAX ? XL_PERIOD_DAY : XL_PERIOD_WEEK, b->first,
 			      b->last);
 	b->prev = sales_over(XL_PERIOD_DAY, b->prev_first, b->prev_last);
@@ -110,12 +116,21 @@ static void new_sums(struct xl_report_build *b)
 	o.limit = TOP_N;
 	b->top = xl_analyze_new(XL_ANALYZE_TOP, &o);
 	b->cats = xl_analyze_new(XL_ANALYZE_CATEGORIES, &o);
+	/* Every buyer's facts up to the period's last day. */
+	o = (struct xl_analyze_opts)XL_ANALYZE_OPTS_INIT;
+	o.as_of_day = b->last + 1;
+	b->segs = xl_analyze_new(XL_ANALYZE_SEGMENTS, &o);
+	if (grouped) {
+		xl_analyze_set_grouped(b->trend);
+		xl_analyze_set_grouped(b->prev);
+		xl_analyze_set_grouped(b->top);
+		xl_analyze_set_grouped(b->segs);
+	}
 }
 
 struct xl_report_build *xl_report_build_new(enum xl_report_kind kind, int64_t first, int64_t last)
 {
 	struct xl_report_build *b = xl_xcalloc(1, sizeof(*b));
-	struct xl_analyze_opts o = XL_ANALYZE_OPTS_INIT;
 	char a[XL_TIME_BUFSZ], z[XL_TIME_BUFSZ];
 
 	assert(first <= last);
@@ -129,9 +144,7 @@ struct xl_report_build *xl_report_build_new(enum xl_report_kind kind, int64_t fi
 		b->prev_first = first - (last - first + 1);
 		b->prev_last = first - 1;
 	}
-	new_sums(b);
-	o.as_of_day = last + 1;
-	b->segs = xl_analyze_new(XL_ANALYZE_SEGMENTS, &o);
+	new_sums(b, 0);
 
 	xl_date_format(a, sizeof(a), xl_date_from_days(first));
 	xl_date_format(z, sizeof(z), xl_date_from_days(last));
@@ -160,6 +173,7 @@ void xl_report_build_free(struct xl_report_build *b)
 	xl_analyze_free(b->top);
 	xl_analyze_free(b->cats);
 	xl_analyze_free(b->segs);
+	xl_analyze_free(b->history);
 	if (b->spool)
 		fclose(b->spool);
 	if (b->db && b->copying)
@@ -212,15 +226,13 @@ static int spool_line(struct xl_report_build *b, const struct xl_analyze_fact *f
 	return 0;
 }
 
-/* Count a fact in every analysis that reads facts. */
-static int add_sums(struct xl_report_build *b, const struct xl_analyze_fact *f, int with_segments,
-		    struct xl_err *err)
+/* Count a fact in every analysis. */
+static int add_sums(struct xl_report_build *b, const struct xl_analyze_fact *f, struct xl_err *err)
 {
 	struct xl_analyze *all[] = { b->trend, b->prev, b->top, b->cats, b->segs };
-	size_t n = sizeof(all) / sizeof(all[0]) - !with_segments;
 	int ret;
 
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if ((ret = xl_analyze_add_fact(all[i], f, err)) < 0)
 			return ret;
 	return 0;
@@ -232,7 +244,7 @@ int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_
 	int ret = xl_analyze_parse_fact(rec, &f, err);
 
 	if (ret == 0)
-		ret = add_sums(b, &f, 1, err);
+		ret = add_sums(b, &f, err);
 	return ret < 0 ? ret : spool_line(b, &f, err);
 }
 
@@ -347,7 +359,7 @@ static int refund_row(const PGresult *r, void *arg, struct xl_err *err)
 	f.sku = "";
 	f.amount = v[3];
 	f.currency = PQgetvalue(r, 0, 4);
-	return add_sums(arg, &f, 0, err);
+	return add_sums(arg, &f, err);
 }
 
 /*
@@ -390,7 +402,7 @@ static int stream_next(struct xl_report_build *b, struct xl_report_line *line, s
 				f.kind = XL_FACT_SHIPPING;
 				f.sku = "";
 				f.amount = v[L_SHIPPING];
-				if ((ret = add_sums(b, &f, 0, err)) < 0)
+				if ((ret = add_sums(b, &f, err)) < 0)
 					return ret;
 			}
 		}
@@ -412,7 +424,7 @@ static int stream_next(struct xl_report_build *b, struct xl_report_line *line, s
 		f.category_name = p->category_name;
 		f.qty = v[L_QTY];
 		f.amount = v[L_AMOUNT];
-		if ((ret = add_sums(b, &f, 0, err)) < 0)
+		if ((ret = add_sums(b, &f, err)) < 0)
 			return ret;
 		if (f.day < b->first || f.day > b->last)
 			continue;
@@ -447,6 +459,7 @@ static int db_next_line(void *arg, struct xl_report_line *line, struct xl_err *e
 
 int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_err *err)
 {
+	struct xl_analyze_opts o = XL_ANALYZE_OPTS_INIT;
 	char *snapshot = NULL;
 	int ret;
 
@@ -466,7 +479,12 @@ int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_
 		ret = xl_db_exec(db, "SET LOCAL TimeZone = 'UTC'", 0, NULL, NULL, err);
 	if (ret == 0)
 		ret = xl_db_exec(db, "SET LOCAL DateStyle = 'ISO'", 0, NULL, NULL, err);
-	/* The segments, over all history, on a second connection in the same snapshot. */
+	/*
+	 * The segments count every buyer's facts up to the period's last day:
+	 * those before the stream's first day are summed in SQL on a second
+	 * connection in the same snapshot, while the stream is read; those of
+	 * the stream are added as they go by.
+	 */
 	if (ret == 0)
 		ret = xl_db_snapshot_export(db, &snapshot, err);
 	if (ret == 0)
@@ -475,16 +493,17 @@ int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_
 		ret = xl_db_exec(b->db2, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY", 0, NULL, NULL, err);
 	if (ret == 0)
 		ret = xl_db_snapshot_import(b->db2, snapshot, err);
-	if (ret == 0)
-		ret = xl_analyze_load_send(b->segs, b->db2, err);
 	free(snapshot);
 	if (ret < 0)
 		return ret;
-	b->segs_sent = 1;
+	o.to_day = b->prev_first - 1;
+	o.as_of_day = b->last + 1;
+	b->history = xl_analyze_new(XL_ANALYZE_SEGMENTS, &o);
+	if ((ret = xl_analyze_load_send(b->history, b->db2, err)) < 0)
+		return ret;
+	b->history_sent = 1;
 	/* The facts come in time order, an order's lines together. */
-	xl_analyze_set_grouped(b->trend);
-	xl_analyze_set_grouped(b->prev);
-	xl_analyze_set_grouped(b->top);
+	new_sums(b, 1);
 	return 0;
 }
 
@@ -542,18 +561,13 @@ static void fill_head(struct xl_report_build *b, const char *currency)
 /* Finish the sums and fill in the rest of the report. */
 static int fill_sums(struct xl_report_build *b, struct xl_err *err)
 {
-	struct xl_analyze *all[] = { b->trend, b->prev, b->top, b->cats };
+	struct xl_analyze *all[] = { b->trend, b->prev, b->top, b->cats, b->segs };
 	struct xl_report *r = &b->r;
 	int ret;
 
 	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
 		if ((ret = xl_analyze_finish(all[i], err)) < 0)
 			return ret;
-	if (!b->segs_finished) {
-		if ((ret = xl_analyze_finish(b->segs, err)) < 0)
-			return ret;
-		b->segs_finished = 1;
-	}
 	xl_analyze_totals(b->trend, &r->current);
 	xl_analyze_totals(b->prev, &r->previous);
 	snprintf(r->current.label, sizeof(r->current.label), "this %s", r->period_name);
@@ -585,14 +599,17 @@ static int db_finish(void *arg, struct xl_err *err)
 		;
 	if (ret == 0)
 		ret = stream_end(b, err);
-	if (ret == 0 && b->segs_sent) {
-		ret = xl_analyze_load_recv(b->segs, b->db2, err);
-		b->segs_sent = 0;
+	if (ret == 0 && b->history_sent) {
+		ret = xl_analyze_load_recv(b->history, b->db2, err);
+		b->history_sent = 0;
+		b->history_read = ret == 0;
 		if (ret == 0)
 			ret = xl_db_exec(b->db2, "COMMIT", 0, NULL, NULL, err);
 		xl_db_close(b->db2);
 		b->db2 = NULL;
 	}
+	if (ret == 0 && b->history_read)
+		ret = xl_analyze_merge(b->segs, b->history, err);
 	if (ret < 0)
 		return ret;
 	if (strcmp(xl_analyze_currency(b->trend), b->currency)) {
@@ -806,10 +823,7 @@ static int write_db(struct xl_report_build *b, enum xl_report_format format, con
 		/* The same snapshot again, so the second try finds the currency the first one did. */
 		b->currency_changed = 0;
 		stream_end(b, &(struct xl_err)XL_ERR_INIT);
-		new_sums(b);
-		xl_analyze_set_grouped(b->trend);
-		xl_analyze_set_grouped(b->prev);
-		xl_analyze_set_grouped(b->top);
+		new_sums(b, 1);
 		xl_err_clear(err);
 		ret = write_db_once(b, format, path, cp949, err);
 	}

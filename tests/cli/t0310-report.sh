@@ -105,6 +105,13 @@ expect_success 'records on stdin give the same report as the database' '
 	run 0 xlcfi-report range --from 2026-11-23 --to 2026-11-29 --from-stdin -o s.csv lines.ndjson &&
 	sort r.csv > a && sort s.csv > b && diff -u a b
 '
+expect_success 'records on stdin, the database: the same segments when history comes before the two weeks' '
+	run 0 xlcfi-report weekly --date 2026-12-01 -o w49.xlsx && "$DUMP" w49.xlsx > cells &&
+	test "$(cell "RFM segments" B2)" != "" &&
+	run 0 xlcfi-report weekly --date 2026-12-01 --from-stdin -o s49.xlsx < lines.ndjson &&
+	"$DUMP" w49.xlsx | grep -v "^Summary	B3	" > a && "$DUMP" s49.xlsx | grep -v "^Summary	B3	" > b &&
+	diff -u a b
+'
 expect_success 'a bad record on stdin: refused with its line, exit 65, the report still written' '
 	{ head -n 1 lines.ndjson; echo "{\"kind\":\"line\"}"; tail -n +2 lines.ndjson; } > bad.ndjson &&
 	run 65 xlcfi-report weekly --date 2026-11-25 --from-stdin -o b.xlsx bad.ndjson &&
