@@ -130,6 +130,9 @@ struct xl_analyze {
 
 	/* sales */
 	struct xl_hash periods;           /* (start, currency) packed -> period_acc */
+	int64_t last_period_key;          /* the key period_of found last, and its slot */
+	size_t last_period;
+	int have_last_period;
 	struct period_acc *pacc;
 	size_t pcap;
 	struct period_acc total;
@@ -149,6 +152,9 @@ struct xl_analyze {
 
 	/* rfm, segments */
 	struct xl_hash buyers;
+	int64_t last_buyer_id;            /* the buyer buyer_of found last, and its slot */
+	size_t last_buyer;
+	int have_last_buyer;
 	struct buyer_acc *buy;
 	size_t buycap;
 	struct xl_hash orders_seen;       /* stream: orders counted in a frequency (unless grouped) */
@@ -174,6 +180,9 @@ struct xl_analyze {
 /* The currency reported: the smallest code among the facts counted (as SQL's min). */
 static void take_currency(struct xl_analyze *a, const char *c)
 {
+	if (a->have_currency && c && c[0] == a->currency[0] && c[1] == a->currency[1] && c[2] == a->currency[2] &&
+	    !c[3])
+		return;
 	if (!c || strlen(c) != 3)
 		return;
 	if (!a->have_currency || strcmp(c, a->currency) < 0)
@@ -283,15 +292,23 @@ static int64_t currency_code(const char *c)
 /* The accumulator of a period and currency, created empty when new. */
 static struct period_acc *period_of(struct xl_analyze *a, int64_t start, const char *currency)
 {
+	int64_t key = start * 16777216 + currency_code(currency);
 	int added;
-	size_t s = xl_hash_i64(&a->periods, start * 16777216 + currency_code(currency), &added);
+	size_t s;
 
+	/* Facts in time order come a period at a time: ask the table once a run. */
+	if (a->have_last_period && key == a->last_period_key)
+		return &a->pacc[a->last_period];
+	s = xl_hash_i64(&a->periods, key, &added);
 	a->pacc = slot_array(a->pacc, &a->pcap, s, sizeof(*a->pacc));
 	if (added) {
 		a->pacc[s].start = start;
 		memcpy(a->pacc[s].currency, currency, 3);
 		a->pacc[s].currency[3] = '\0';
 	}
+	a->last_period_key = key;
+	a->last_period = s;
+	a->have_last_period = 1;
 	return &a->pacc[s];
 }
 
@@ -315,8 +332,15 @@ static struct category_acc *category_of(struct xl_analyze *a, const char *slug)
 static struct buyer_acc *buyer_of(struct xl_analyze *a, int64_t user_id)
 {
 	int added;
-	size_t s = xl_hash_i64(&a->buyers, user_id, &added);
+	size_t s;
 
+	/* An order's facts come together, and they are one buyer's. */
+	if (a->have_last_buyer && user_id == a->last_buyer_id)
+		return &a->buy[a->last_buyer];
+	s = xl_hash_i64(&a->buyers, user_id, &added);
+	a->last_buyer_id = user_id;
+	a->last_buyer = s;
+	a->have_last_buyer = 1;
 	a->buy = slot_array(a->buy, &a->buycap, s, sizeof(*a->buy));
 	if (added)
 		a->buy[s].last_day = XL_ANALYZE_OPEN;
@@ -356,16 +380,22 @@ static int add_sales(struct xl_analyze *a, const struct xl_analyze_fact *f, stru
 		if (ret == 0)
 			ret = add_checked(&t->units, f->qty, err);
 		if (a->grouped) {
-			/* An order's lines come together: count it at its first line. */
-			p->orders += p->last_order != f->order_id;
-			t->orders += t->last_order != f->order_id;
+			/* An order's lines come together: count it, and its buyer, at its first line. */
+			if (p->last_order != f->order_id) {
+				p->orders++;
+				xl_hash_i64(&p->buyer_set, f->user_id, NULL);
+			}
+			if (t->last_order != f->order_id) {
+				t->orders++;
+				xl_hash_i64(&t->buyer_set, f->user_id, NULL);
+			}
 			p->last_order = t->last_order = f->order_id;
 		} else {
 			xl_hash_i64(&p->order_set, f->order_id, NULL);
 			xl_hash_i64(&t->order_set, f->order_id, NULL);
+			xl_hash_i64(&p->buyer_set, f->user_id, NULL);
+			xl_hash_i64(&t->buyer_set, f->user_id, NULL);
 		}
-		xl_hash_i64(&p->buyer_set, f->user_id, NULL);
-		xl_hash_i64(&t->buyer_set, f->user_id, NULL);
 	}
 	return ret;
 }

@@ -4,6 +4,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +21,7 @@
 
 struct xl_db {
 	PGconn *conn;
-	char *copy_row;             /* the row xl_db_copy_out_next gave last */
-	int copy_state;             /* COPY_NONE, COPY_RUNNING, COPY_DONE */
+	struct copy_ahead *ahead;   /* the COPY being read by xl_db_copy_out_next */
 	int pipeline_sent;
 	int stream_nparams;
 	unsigned rand_state;
@@ -278,7 +279,7 @@ void xl_db_close(struct xl_db *db)
 {
 	if (!db)
 		return;
-	PQfreemem(db->copy_row);
+	xl_db_copy_out_end(db, NULL);
 	PQfinish(db->conn);
 	free(db);
 }
@@ -624,14 +625,130 @@ int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *c
 	return ret < 0 ? ret : xl_db_recv_rows(db, row_fn, arg, err);
 }
 
-enum { COPY_NONE, COPY_RUNNING, COPY_DONE };
+/*
+ * A pulled COPY's rows are read from the socket by a thread of their own
+ * and handed over in batches. Were they read on the caller's thread, each
+ * read that makes room in a full socket would wake the server's process
+ * on the caller's CPU (the kernel takes such a wake-up to mean the reader
+ * is about to sleep), where the two then take turns while another CPU
+ * idles: a report measured up to 2.5 s slower in 8 on two CPUs. The
+ * reading thread does little, so the server may share its CPU.
+ */
+#define AHEAD_ROWS 256          /* rows in a batch */
+#define AHEAD_BATCHES 64        /* batches read ahead at most */
+
+/* Rows copied one after the other into buf, each with its NUL (freed on the reading thread). */
+struct ahead_batch {
+	char *buf;
+	size_t used, cap;
+	size_t off[AHEAD_ROWS];
+	int len[AHEAD_ROWS];
+	int n;
+};
+
+struct copy_ahead {
+	struct xl_db *db;
+	PGcancel *cancel;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct ahead_batch *queue[AHEAD_BATCHES];
+	size_t head, count;         /* batches waiting in queue */
+	int threaded;               /* a thread reads (else the caller's, should none start) */
+	int cpu;                    /* the CPU it keeps to, or -1 */
+	int done, stop;             /* the reading ended (with ret, err); the caller wants no more */
+	int ret;
+	struct xl_err err;
+	struct ahead_batch *cur;    /* the caller's batch, and its next row */
+	int pos;
+	char *given;                /* the row given last, without a thread */
+};
+
+static void batch_free(struct ahead_batch *b)
+{
+	if (!b)
+		return;
+	free(b->buf);
+	free(b);
+}
+
+static void batch_add(struct ahead_batch *b, const char *row, int len)
+{
+	size_t need = b->used + (size_t)len + 1;
+
+	if (need > b->cap) {
+		b->cap = need > 2 * b->cap ? need : 2 * b->cap;
+		b->buf = xl_xrealloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + b->used, row, (size_t)len + 1);
+	b->off[b->n] = b->used;
+	b->len[b->n++] = len;
+	b->used = need;
+}
+
+/* Queue a batch, waiting for room; 0, or -1 when the caller stopped (b is freed). */
+static int ahead_put(struct copy_ahead *a, struct ahead_batch *b)
+{
+	pthread_mutex_lock(&a->mu);
+	while (a->count == AHEAD_BATCHES && !a->stop)
+		pthread_cond_wait(&a->room, &a->mu);
+	if (a->stop) {
+		pthread_mutex_unlock(&a->mu);
+		batch_free(b);
+		return -1;
+	}
+	a->queue[(a->head + a->count++) % AHEAD_BATCHES] = b;
+	pthread_cond_signal(&a->more);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+static void *ahead_read(void *arg)
+{
+	struct copy_ahead *a = arg;
+	struct ahead_batch *b = xl_xcalloc(1, sizeof(*b));
+	struct xl_err err = XL_ERR_INIT;
+	int n, ret, stopped = 0;
+	char *row;
+
+	if (a->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(a->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+
+	while ((n = PQgetCopyData(a->db->conn, &row, 0)) >= 0) {
+		if (!stopped)
+			batch_add(b, row, n);
+		PQfreemem(row);
+		if (!stopped && b->n == AHEAD_ROWS) {
+			stopped = ahead_put(a, b) < 0;
+			b = xl_xcalloc(1, sizeof(*b));
+		}
+	}
+	ret = n == -2 ? result_error(a->db, NULL, &err) : drain(a->db, &err);
+	if (b->n && !stopped)
+		ahead_put(a, b);
+	else
+		batch_free(b);
+	pthread_mutex_lock(&a->mu);
+	a->done = 1;
+	a->ret = ret;
+	a->err = err;
+	pthread_cond_signal(&a->more);
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
 
 int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
 {
+	struct copy_ahead *a;
 	PGresult *r;
 	int ret;
 
-	assert(db->copy_state == COPY_NONE);
+	assert(!db->ahead);
 	r = PQexec(db->conn, copy_sql);
 	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
 		ret = result_error(db, r, err);
@@ -639,53 +756,120 @@ int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *
 		return ret;
 	}
 	PQclear(r);
-	db->copy_state = COPY_RUNNING;
+	a = xl_xcalloc(1, sizeof(*a));
+	a->db = db;
+	/* Made here: PQgetCancel reads the connection, which is the reader's from now on. */
+	a->cancel = PQgetCancel(db->conn);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->more, NULL);
+	pthread_cond_init(&a->room, NULL);
+	db->ahead = a;
+	a->cpu = -1;
+	{
+		cpu_set_t set;
+		int here = sched_getcpu();
+
+		if (here >= 0 && sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1)
+			for (int c = 0; c < CPU_SETSIZE; c++)
+				if (c != here && CPU_ISSET(c, &set)) {
+					a->cpu = c;
+					break;
+				}
+	}
+	/* Without a thread the rows are read on the caller's: slower, but they come. */
+	a->threaded = pthread_create(&a->thread, NULL, ahead_read, a) == 0;
 	return 0;
 }
 
 int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err)
 {
-	int n, ret;
+	struct copy_ahead *a = db->ahead;
+	int ret;
 
-	assert(db->copy_state != COPY_NONE);
-	PQfreemem(db->copy_row);
-	db->copy_row = NULL;
-	if (db->copy_state == COPY_DONE)
-		return 0;
-	n = PQgetCopyData(db->conn, &db->copy_row, 0);
-	if (n >= 0) {
-		*row = db->copy_row;
-		*len = (size_t)n;
-		return 1;
+	assert(a);
+	PQfreemem(a->given);
+	a->given = NULL;
+	if (!a->threaded) {
+		int n;
+
+		if (a->done)
+			return a->ret;
+		n = PQgetCopyData(db->conn, &a->given, 0);
+		if (n >= 0) {
+			*row = a->given;
+			*len = (size_t)n;
+			return 1;
+		}
+		a->done = 1;
+		a->ret = n == -2 ? result_error(db, NULL, err) : drain(db, err);
+		return a->ret;
 	}
-	db->copy_state = COPY_DONE;
-	if (n == -2)
-		ret = result_error(db, NULL, err);
-	else
-		ret = drain(db, err);
-	return ret;
+	if (!a->cur || a->pos == a->cur->n) {
+		batch_free(a->cur);
+		a->cur = NULL;
+		pthread_mutex_lock(&a->mu);
+		while (!a->count && !a->done)
+			pthread_cond_wait(&a->more, &a->mu);
+		if (a->count) {
+			a->cur = a->queue[a->head];
+			a->head = (a->head + 1) % AHEAD_BATCHES;
+			a->count--;
+			a->pos = 0;
+			pthread_cond_signal(&a->room);
+		}
+		ret = a->ret;
+		if (!a->cur && ret < 0 && err)
+			*err = a->err;
+		pthread_mutex_unlock(&a->mu);
+		if (!a->cur)
+			return ret;
+	}
+	*row = a->cur->buf + a->cur->off[a->pos];
+	*len = (size_t)a->cur->len[a->pos++];
+	return 1;
 }
 
 int xl_db_copy_out_end(struct xl_db *db, struct xl_err *err)
 {
-	struct xl_err tmp = XL_ERR_INIT;
-	char *row;
-	int n, ret = 0;
+	struct copy_ahead *a = db->ahead;
+	char ebuf[256];
+	int ret = 0, done;
 
-	if (db->copy_state == COPY_NONE)
+	if (!a)
 		return 0;
-	PQfreemem(db->copy_row);
-	db->copy_row = NULL;
-	if (db->copy_state == COPY_RUNNING) {
-		/* Stop the server from sending the rest; its "canceled" is no error of ours. */
-		cancel_query(db);
+	pthread_mutex_lock(&a->mu);
+	done = a->done;
+	a->stop = 1;
+	pthread_cond_signal(&a->room);
+	pthread_mutex_unlock(&a->mu);
+	/* Stop the server from sending the rest; its "canceled" is no error of ours. */
+	if (!done && a->cancel)
+		PQcancel(a->cancel, ebuf, sizeof(ebuf));
+	if (a->threaded) {
+		pthread_join(a->thread, NULL);
+	} else if (!done) {
+		char *row;
+		int n;
+
 		while ((n = PQgetCopyData(db->conn, &row, 0)) >= 0)
 			PQfreemem(row);
-		drain(db, &tmp);
-		if (PQstatus(db->conn) == CONNECTION_BAD)
-			ret = result_error(db, NULL, err);
+		drain(db, &(struct xl_err)XL_ERR_INIT);
 	}
-	db->copy_state = COPY_NONE;
+	if (!done && PQstatus(db->conn) == CONNECTION_BAD)
+		ret = result_error(db, NULL, err);
+	PQfreemem(a->given);
+	batch_free(a->cur);
+	while (a->count) {
+		batch_free(a->queue[a->head]);
+		a->head = (a->head + 1) % AHEAD_BATCHES;
+		a->count--;
+	}
+	PQfreeCancel(a->cancel);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->more);
+	pthread_cond_destroy(&a->room);
+	free(a);
+	db->ahead = NULL;
 	return ret;
 }
 

@@ -164,7 +164,9 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
  * ended the COPY. _end must follow (also after an error): it cancels the
  * rest of a COPY not read to the end and frees what it holds, so the
  * connection can be used again; it fails only with -XL_EUNAVAIL when the
- * connection is lost. Other calls on db wait until _end.
+ * connection is lost. Other calls on db wait until _end. The rows are read
+ * ahead on a thread of their own (up to 16,384 of them, held in memory),
+ * so the server's process is not woken on the caller's CPU (see xl_db.c).
  */
 int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err);
 int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err);
