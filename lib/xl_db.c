@@ -654,6 +654,8 @@ struct copy_ahead {
 	pthread_cond_t more, room;
 	struct ahead_batch *queue[AHEAD_BATCHES];
 	size_t head, count;         /* batches waiting in queue */
+	xl_db_copy_filter_fn *fn;   /* what each row goes through as it is read */
+	void *fn_arg;
 	int threaded;               /* a thread reads (else the caller's, should none start) */
 	int cpu;                    /* the CPU it keeps to, or -1 */
 	int done, stop;             /* the reading ended (with ret, err); the caller wants no more */
@@ -674,16 +676,33 @@ static void batch_free(struct ahead_batch *b)
 
 static void batch_add(struct ahead_batch *b, const char *row, int len)
 {
-	size_t need = b->used + (size_t)len + 1;
+	size_t at = (b->used + 7) & ~(size_t)7, need = at + (size_t)len + 1;
 
 	if (need > b->cap) {
 		b->cap = need > 2 * b->cap ? need : 2 * b->cap;
 		b->buf = xl_xrealloc(b->buf, b->cap);
 	}
-	memcpy(b->buf + b->used, row, (size_t)len + 1);
-	b->off[b->n] = b->used;
+	memcpy(b->buf + at, row, (size_t)len);
+	b->buf[at + (size_t)len] = '\0';
+	b->off[b->n] = at;
 	b->len[b->n++] = len;
 	b->used = need;
+}
+
+/* A row through the caller's filter: 1 with *out and *outlen to hand over, 0 to drop, or an error. */
+static int filter(struct copy_ahead *a, char *row, int len, const char **out, int *outlen, struct xl_err *err)
+{
+	size_t n;
+	int ret;
+
+	if (!a->fn) {
+		*out = row;
+		*outlen = len;
+		return 1;
+	}
+	ret = a->fn(row, (size_t)len, out, &n, a->fn_arg, err);
+	*outlen = (int)n;
+	return ret;
 }
 
 /* Queue a batch, waiting for room; 0, or -1 when the caller stopped (b is freed). */
@@ -707,8 +726,8 @@ static void *ahead_read(void *arg)
 {
 	struct copy_ahead *a = arg;
 	struct ahead_batch *b = xl_xcalloc(1, sizeof(*b));
-	struct xl_err err = XL_ERR_INIT;
-	int n, ret, stopped = 0;
+	struct xl_err err = XL_ERR_INIT, ferr = XL_ERR_INIT;
+	int n, ret, stopped = 0, failed = 0;
 	char *row;
 
 	if (a->cpu >= 0) {
@@ -718,10 +737,24 @@ static void *ahead_read(void *arg)
 		CPU_SET(a->cpu, &set);
 		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 	}
-
 	while ((n = PQgetCopyData(a->db->conn, &row, 0)) >= 0) {
-		if (!stopped)
-			batch_add(b, row, n);
+		const char *out;
+		int outlen, f = stopped ? 0 : filter(a, row, n, &out, &outlen, &ferr);
+		char ebuf[256];
+
+		if (f < 0) {
+			/* The filter failed: the rows before it go, the rest is not wanted. */
+			failed = f;
+			stopped = 1;
+			if (b->n) {
+				ahead_put(a, b);
+				b = xl_xcalloc(1, sizeof(*b));
+			}
+			if (a->cancel)
+				PQcancel(a->cancel, ebuf, sizeof(ebuf));
+		} else if (f > 0) {
+			batch_add(b, out, outlen);
+		}
 		PQfreemem(row);
 		if (!stopped && b->n == AHEAD_ROWS) {
 			stopped = ahead_put(a, b) < 0;
@@ -729,6 +762,10 @@ static void *ahead_read(void *arg)
 		}
 	}
 	ret = n == -2 ? result_error(a->db, NULL, &err) : drain(a->db, &err);
+	if (failed) {
+		ret = failed;
+		err = ferr;
+	}
 	if (b->n && !stopped)
 		ahead_put(a, b);
 	else
@@ -742,7 +779,8 @@ static void *ahead_read(void *arg)
 	return NULL;
 }
 
-int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err)
+int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, xl_db_copy_filter_fn *fn, void *fn_arg,
+			 struct xl_err *err)
 {
 	struct copy_ahead *a;
 	PGresult *r;
@@ -758,6 +796,8 @@ int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *
 	PQclear(r);
 	a = xl_xcalloc(1, sizeof(*a));
 	a->db = db;
+	a->fn = fn;
+	a->fn_arg = fn_arg;
 	/* Made here: PQgetCancel reads the connection, which is the reader's from now on. */
 	a->cancel = PQgetCancel(db->conn);
 	pthread_mutex_init(&a->mu, NULL);
@@ -790,18 +830,27 @@ int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err
 	PQfreemem(a->given);
 	a->given = NULL;
 	if (!a->threaded) {
-		int n;
+		int n, f, outlen;
+		const char *out;
 
-		if (a->done)
-			return a->ret;
-		n = PQgetCopyData(db->conn, &a->given, 0);
-		if (n >= 0) {
-			*row = a->given;
-			*len = (size_t)n;
-			return 1;
+		while (!a->done) {
+			n = PQgetCopyData(db->conn, &a->given, 0);
+			if (n < 0) {
+				a->done = 1;
+				a->ret = n == -2 ? result_error(db, NULL, err) : drain(db, err);
+				break;
+			}
+			f = filter(a, a->given, n, &out, &outlen, err);
+			if (f < 0)
+				return f;
+			if (f > 0) {
+				*row = (char *)out;
+				*len = (size_t)outlen;
+				return 1;
+			}
+			PQfreemem(a->given);
+			a->given = NULL;
 		}
-		a->done = 1;
-		a->ret = n == -2 ? result_error(db, NULL, err) : drain(db, err);
 		return a->ret;
 	}
 	if (!a->cur || a->pos == a->cur->n) {

@@ -157,18 +157,29 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 
 /*
  * COPY ... TO STDOUT read a row at a time, for a loop that pulls. _begin
- * runs the COPY statement (errors as xl_db_exec). _next gives one row:
- * 1 with *row and *len (the row with its newline, NUL-terminated after
- * it; borrowed until the next call, and the caller may change it in place,
- * as xl_db_copy_fields does), 0 after the last row, or the error that
- * ended the COPY. _end must follow (also after an error): it cancels the
- * rest of a COPY not read to the end and frees what it holds, so the
- * connection can be used again; it fails only with -XL_EUNAVAIL when the
- * connection is lost. Other calls on db wait until _end. The rows are read
- * ahead on a thread of their own (up to 16,384 of them, held in memory),
- * so the server's process is not woken on the caller's CPU (see xl_db.c).
+ * runs the COPY statement (errors as xl_db_exec). The rows are read ahead
+ * on a thread of their own (up to 16,384 of them, held in memory), kept
+ * to another CPU than the caller's, so the server's process is not woken
+ * onto the caller's CPU (see xl_db.c). Each row goes through fn, when not
+ * NULL, on that thread as it is read (fn and what it touches must not be
+ * used by the caller until _next has returned 0 or an error, or _end):
+ * fn may change the row (len bytes, NUL-terminated) in place, and returns
+ * 1 with *out and *outlen to hand over (pointing into the row, or to fn's
+ * own memory until its next call), 0 to drop the row, or a negative XL_E*
+ * with err set to stop the COPY (the server is asked to cancel it).
+ * _next gives the next row handed over: 1 with *row and *len (a copy,
+ * NUL-terminated, aligned for any type, borrowed until the next call; the
+ * caller may change it in place, as xl_db_copy_fields does), 0 after the
+ * last row, or the error that ended the COPY (fn's included). _end must
+ * follow (also after an error): it cancels the rest of a COPY not read to
+ * the end and frees what it holds, so the connection can be used again;
+ * it fails only with -XL_EUNAVAIL when the connection is lost. Other calls
+ * on db wait until _end.
  */
-int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, struct xl_err *err);
+typedef int xl_db_copy_filter_fn(char *row, size_t len, const char **out, size_t *outlen, void *arg,
+				 struct xl_err *err);
+int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, xl_db_copy_filter_fn *fn, void *fn_arg,
+			 struct xl_err *err);
 int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err);
 int xl_db_copy_out_end(struct xl_db *db, struct xl_err *err);
 

@@ -27,6 +27,12 @@ struct product {
 	char *sku, *name, *category, *category_name;
 };
 
+/* A line of the period as the stream's reading thread hands it over. */
+struct stream_line {
+	int64_t day, order_id, user_id, qty, amount;
+	const struct product *product;
+};
+
 struct xl_report_build {
 	enum xl_report_kind kind;
 	int64_t first, last, prev_first, prev_last;
@@ -57,6 +63,9 @@ struct xl_report_build {
 	size_t productcap;
 	struct xl_report_line peeked;   /* a line read ahead, given next */
 	int have_peeked;
+	/* the reading thread's, until the stream ends (stream_row) */
+	struct stream_line handed;
+	char first_currency[4];
 	char currency[4];               /* the currency written with; "" until known */
 	int currency_changed;
 };
@@ -363,81 +372,100 @@ static int refund_row(const PGresult *r, void *arg, struct xl_err *err)
 }
 
 /*
- * The next line of the period from the stream, counting every fact on
- * the way (shipping fees, and the lines of the previous period, give no
- * line). 1 with *line (its strings last until the next read), 0 at the
- * end, or an error.
+ * A row of the stream, on the thread that reads it (xl_db_copy_out_begin):
+ * every fact is counted here (shipping fees, and the lines of the
+ * previous period, give no line), so the sums cost the thread that writes
+ * the workbook nothing; a line of the period is handed over as a struct
+ * stream_line. The analyses, and the fields of b this touches, are this
+ * thread's until the stream ends.
  */
-static int stream_next(struct xl_report_build *b, struct xl_report_line *line, struct xl_err *err)
+static int stream_row(char *row, size_t len, const char **out, size_t *outlen, void *arg, struct xl_err *err)
 {
-	char *row, *col[L_NCOLS];
-	size_t len;
+	static const int num[] = { L_ORDER, L_USER, L_SHIPPING };
+	struct xl_report_build *b = arg;
+	char *col[L_NCOLS];
+	struct xl_analyze_fact f;
+	const struct product *p;
+	int64_t v[L_NCOLS];
+	size_t slot;
 	int ret;
 
-	while ((ret = xl_db_copy_out_next(b->db, &row, &len, err)) == 1) {
-		static const int num[] = { L_ORDER, L_USER, L_SHIPPING };
-		struct xl_analyze_fact f;
-		const struct product *p;
-		int64_t v[L_NCOLS];
-		size_t slot;
-
-		if (xl_db_copy_fields(row, len, col, L_NCOLS) != L_NCOLS)
-			return xl_err_set(err, XL_EDB, "database: a row of the facts has not %d columns", L_NCOLS);
-		for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
-			if (parse_i64(col[num[i]], &v[num[i]], err) < 0)
-				return -XL_ERANGE;
-		memset(&f, 0, sizeof(f));
-		f.order_id = v[L_ORDER];
-		f.user_id = v[L_USER];
-		f.sold = 1;
-		f.currency = col[L_CURRENCY] ? col[L_CURRENCY] : "";
-		/* An order's day, and its shipping fee, at its first row. */
-		if (!b->have_order || f.order_id != b->cur_order) {
-			if ((ret = seoul_day(col[L_AT], &b->cur_day, err)) < 0)
-				return ret;
-			b->cur_order = f.order_id;
-			b->have_order = 1;
-			f.day = b->cur_day;
-			if (v[L_SHIPPING] > 0) {
-				f.kind = XL_FACT_SHIPPING;
-				f.sku = "";
-				f.amount = v[L_SHIPPING];
-				if ((ret = add_sums(b, &f, err)) < 0)
-					return ret;
-			}
-		}
-		f.day = b->cur_day;
-		if (!col[L_LINE_NO])
-			continue;
-		if (parse_i64(col[L_PRODUCT], &v[L_PRODUCT], err) < 0 || parse_i64(col[L_QTY], &v[L_QTY], err) < 0 ||
-		    parse_i64(col[L_AMOUNT], &v[L_AMOUNT], err) < 0)
+	if (xl_db_copy_fields(row, len, col, L_NCOLS) != L_NCOLS)
+		return xl_err_set(err, XL_EDB, "database: a row of the facts has not %d columns", L_NCOLS);
+	for (size_t i = 0; i < sizeof(num) / sizeof(num[0]); i++)
+		if (parse_i64(col[num[i]], &v[num[i]], err) < 0)
 			return -XL_ERANGE;
-		/* Every item has its product, by its foreign key, in the same snapshot. */
-		if (xl_hash_find_i64(&b->product_ids, v[L_PRODUCT], &slot) < 0)
-			return xl_err_set(err, XL_EDB, "database: order %lld has a line of product %lld, which is not there",
-					  (long long)f.order_id, (long long)v[L_PRODUCT]);
-		p = &b->products[slot];
-		f.kind = XL_FACT_LINE;
-		f.sku = p->sku;
-		f.name = p->name;
-		f.category = p->category;
-		f.category_name = p->category_name;
-		f.qty = v[L_QTY];
-		f.amount = v[L_AMOUNT];
-		if ((ret = add_sums(b, &f, err)) < 0)
+	memset(&f, 0, sizeof(f));
+	f.order_id = v[L_ORDER];
+	f.user_id = v[L_USER];
+	f.sold = 1;
+	f.currency = col[L_CURRENCY] ? col[L_CURRENCY] : "";
+	/* An order's day, and its shipping fee, at its first row. */
+	if (!b->have_order || f.order_id != b->cur_order) {
+		if ((ret = seoul_day(col[L_AT], &b->cur_day, err)) < 0)
 			return ret;
-		if (f.day < b->first || f.day > b->last)
-			continue;
-		line->day = xl_date_from_days(f.day);
-		line->order_id = f.order_id;
-		line->user_id = f.user_id;
-		line->sku = f.sku;
-		line->name = f.name ? f.name : "";
-		line->qty = f.qty;
-		line->amount_minor = f.amount;
-		return 1;
+		b->cur_order = f.order_id;
+		b->have_order = 1;
+		f.day = b->cur_day;
+		if (v[L_SHIPPING] > 0) {
+			f.kind = XL_FACT_SHIPPING;
+			f.sku = "";
+			f.amount = v[L_SHIPPING];
+			if ((ret = add_sums(b, &f, err)) < 0)
+				return ret;
+		}
 	}
-	return ret;
+	f.day = b->cur_day;
+	if (!col[L_LINE_NO])
+		return 0;
+	if (parse_i64(col[L_PRODUCT], &v[L_PRODUCT], err) < 0 || parse_i64(col[L_QTY], &v[L_QTY], err) < 0 ||
+	    parse_i64(col[L_AMOUNT], &v[L_AMOUNT], err) < 0)
+		return -XL_ERANGE;
+	/* Every item has its product, by its foreign key, in the same snapshot. */
+	if (xl_hash_find_i64(&b->product_ids, v[L_PRODUCT], &slot) < 0)
+		return xl_err_set(err, XL_EDB, "database: order %lld has a line of product %lld, which is not there",
+				  (long long)f.order_id, (long long)v[L_PRODUCT]);
+	p = &b->products[slot];
+	f.kind = XL_FACT_LINE;
+	f.sku = p->sku;
+	f.name = p->name;
+	f.category = p->category;
+	f.category_name = p->category_name;
+	f.qty = v[L_QTY];
+	f.amount = v[L_AMOUNT];
+	if ((ret = add_sums(b, &f, err)) < 0)
+		return ret;
+	if (f.day < b->first || f.day > b->last)
+		return 0;
+	/* The currency of the facts up to the period's first line, for the money's format. */
+	if (!b->first_currency[0])
+		snprintf(b->first_currency, sizeof(b->first_currency), "%s", xl_analyze_currency(b->trend));
+	b->handed = (struct stream_line){ f.day, f.order_id, f.user_id, f.qty, f.amount, p };
+	*out = (const char *)&b->handed;
+	*outlen = sizeof(b->handed);
+	return 1;
+}
+
+/* The next line of the period from the stream: 1 with *line, 0 at the end, or an error. */
+static int stream_next(struct xl_report_build *b, struct xl_report_line *line, struct xl_err *err)
+{
+	struct stream_line s;
+	char *row;
+	size_t len;
+	int ret = xl_db_copy_out_next(b->db, &row, &len, err);
+
+	if (ret != 1)
+		return ret;
+	assert(len == sizeof(s));
+	memcpy(&s, row, sizeof(s));
+	line->day = xl_date_from_days(s.day);
+	line->order_id = s.order_id;
+	line->user_id = s.user_id;
+	line->sku = s.product->sku;
+	line->name = s.product->name ? s.product->name : "";
+	line->qty = s.qty;
+	line->amount_minor = s.amount;
+	return 1;
 }
 
 static int db_next_line(void *arg, struct xl_report_line *line, struct xl_err *err)
@@ -523,14 +551,15 @@ static int stream_begin(struct xl_report_build *b, struct xl_err *err)
 	if (ret == 0)
 		ret = xl_db_exec(b->db, "SELECT set_config('xlcfi.report_from', $1, true), "
 				 "set_config('xlcfi.report_to', $2, true)", 2, params, NULL, err);
+	b->have_order = 0;
+	b->have_peeked = 0;
+	b->first_currency[0] = '\0';
+	b->lines = 0;
 	if (ret == 0)
-		ret = xl_db_copy_out_begin(b->db, lines_sql, err);
+		ret = xl_db_copy_out_begin(b->db, lines_sql, stream_row, b, err);
 	if (ret < 0)
 		return ret;
 	b->copying = 1;
-	b->have_order = 0;
-	b->have_peeked = 0;
-	b->lines = 0;
 	return 0;
 }
 
@@ -797,7 +826,9 @@ static int write_db_once(struct xl_report_build *b, enum xl_report_format format
 		if (ret < 0)
 			return ret;
 		b->have_peeked = ret == 1;
-		snprintf(b->currency, sizeof(b->currency), "%s", xl_analyze_currency(b->trend));
+		/* Without a line the stream has ended, and every fact is counted. */
+		snprintf(b->currency, sizeof(b->currency), "%s",
+			 ret == 1 ? b->first_currency : xl_analyze_currency(b->trend));
 	}
 	fill_head(b, b->currency);
 	b->r.next_line = db_next_line;

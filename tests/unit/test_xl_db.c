@@ -429,6 +429,29 @@ static void test_copy_fields(void **state)
 	assert_string_equal(f[1], "y");
 }
 
+struct evens {
+	long long seen;
+	long long value;        /* the row handed over */
+	long long fail_at;
+};
+
+static int evens(char *row, size_t len, const char **out, size_t *outlen, void *arg, struct xl_err *err)
+{
+	struct evens *e = arg;
+	char *f[1];
+
+	assert_int_equal(xl_db_copy_fields(row, len, f, 1), 1);
+	e->seen++;
+	e->value = strtoll(f[0], NULL, 10);
+	if (e->value == e->fail_at)
+		return xl_err_set(err, XL_ERANGE, "row %lld is too much", e->value);
+	if (e->value % 2)
+		return 0;
+	*out = (const char *)&e->value;
+	*outlen = sizeof(e->value);
+	return 1;
+}
+
 static void test_copy_out_pull(void **state)
 {
 	struct xl_db *db = dbtest_connect(), *db2 = NULL;
@@ -440,7 +463,7 @@ static void test_copy_out_pull(void **state)
 
 	(void)state;
 	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g, 'a' || chr(9) || g, NULL FROM "
-						  "generate_series(1, 1000) g) TO STDOUT", &err), 0);
+						  "generate_series(1, 1000) g) TO STDOUT", NULL, NULL, &err), 0);
 	while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1) {
 		char want[32];
 
@@ -459,14 +482,14 @@ static void test_copy_out_pull(void **state)
 
 	/* Ended early: the rest is cancelled and the connection is usable. */
 	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 10000000) g) TO STDOUT",
-					      &err), 0);
+					      NULL, NULL, &err), 0);
 	assert_int_equal(xl_db_copy_out_next(db, &row, &len, &err), 1);
 	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
 	assert_int_equal(value_of(db, "SELECT 42"), 42);
 
 	/* An error after some rows: the rows, then the error. */
 	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT 10 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT",
-					      &err), 0);
+					      NULL, NULL, &err), 0);
 	n = 0;
 	while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1)
 		n++;
@@ -474,7 +497,42 @@ static void test_copy_out_pull(void **state)
 	assert_string_equal(err.sqlstate, "22012");
 	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
 	assert_int_equal(value_of(db, "SELECT 7"), 7);
-	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT * FROM no_such_table) TO STDOUT", &err), -XL_EDB);
+	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT * FROM no_such_table) TO STDOUT", NULL, NULL, &err),
+			 -XL_EDB);
+
+	/* A filter on the reading thread: odd rows dropped, even ones handed over as binary, then an error. */
+	{
+		struct evens e = { 0, 0, 0 };
+		long long got = 0, v;
+
+		assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 100000) g) TO STDOUT",
+						      evens, &e, &err), 0);
+		n = 0;
+		while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1) {
+			assert_int_equal(len, sizeof(v));
+			memcpy(&v, row, sizeof(v));
+			assert_int_equal(v % 2, 0);
+			got += v;
+			n++;
+		}
+		assert_int_equal(ret, 0);
+		assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+		assert_int_equal(n, 50000);
+		assert_int_equal(got, 2500050000LL);
+		assert_int_equal(e.seen, 100000);
+
+		e = (struct evens){ 0, 0, 777 };
+		assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 10000000) g) TO STDOUT",
+						      evens, &e, &err), 0);
+		n = 0;
+		while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1)
+			n++;
+		assert_int_equal(ret, -XL_ERANGE);
+		assert_string_equal(err.msg, "row 777 is too much");
+		assert_int_equal(n, 388);
+		assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+		assert_int_equal(value_of(db, "SELECT 42"), 42);
+	}
 	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
 
 	/* A second connection like the first one, sharing its snapshot. */
