@@ -135,7 +135,6 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 			    .flags = XL_OPT_DB | XL_OPT_RECORDS };
 	struct xl_err err = XL_ERR_INIT;
 	struct xl_report_build *b = NULL;
-	const struct xl_report *report;
 	struct xl_records rec;
 	const char *output = NULL;
 	int opt, from_stdin = 0, cp949 = 0, have_format = 0, status;
@@ -209,11 +208,9 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 	b = xl_report_build_new(kind, first, last);
 	if (from_stdin) {
 		add_records(b, &rec, argv + optind, (size_t)(argc - optind), o.max_line);
-		if (xl_report_build_finish(b, &report, &err) < 0 ||
-		    xl_report_build_write(b, format, output, cp949, &err) < 0)
+		if (xl_report_build_write(b, format, output, cp949, &err) < 0)
 			fail(b, &rec, &err);
 	} else if (xl_db_open(&db, dsn, &err) < 0 || xl_report_build_load(b, db, &err) < 0 ||
-		   xl_report_build_finish(b, &report, &err) < 0 ||
 		   xl_report_build_write(b, format, output, cp949, &err) < 0) {
 		xl_report_build_free(b);
 		xl_db_close(db);

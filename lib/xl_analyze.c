@@ -130,6 +130,9 @@ struct xl_analyze {
 
 	/* sales */
 	struct xl_hash periods;           /* (start, currency) packed -> period_acc */
+	int64_t last_period_key;          /* the key period_of found last, and its slot */
+	size_t last_period;
+	int have_last_period;
 	struct period_acc *pacc;
 	size_t pcap;
 	struct period_acc total;
@@ -149,9 +152,14 @@ struct xl_analyze {
 
 	/* rfm, segments */
 	struct xl_hash buyers;
+	int64_t last_buyer_id;            /* the buyer buyer_of found last, and its slot */
+	size_t last_buyer;
+	int have_last_buyer;
 	struct buyer_acc *buy;
 	size_t buycap;
-	struct xl_hash orders_seen;       /* stream: orders counted in a frequency */
+	struct xl_hash orders_seen;       /* stream: orders counted in a frequency (unless grouped) */
+	int64_t freq_order;               /* grouped: the order counted in a frequency last */
+	int have_freq_order;
 	int64_t as_of;
 	struct rfm_row *rfm;
 	size_t nrfm;
@@ -172,6 +180,9 @@ struct xl_analyze {
 /* The currency reported: the smallest code among the facts counted (as SQL's min). */
 static void take_currency(struct xl_analyze *a, const char *c)
 {
+	if (a->have_currency && c && c[0] == a->currency[0] && c[1] == a->currency[1] && c[2] == a->currency[2] &&
+	    !c[3])
+		return;
 	if (!c || strlen(c) != 3)
 		return;
 	if (!a->have_currency || strcmp(c, a->currency) < 0)
@@ -281,15 +292,23 @@ static int64_t currency_code(const char *c)
 /* The accumulator of a period and currency, created empty when new. */
 static struct period_acc *period_of(struct xl_analyze *a, int64_t start, const char *currency)
 {
+	int64_t key = start * 16777216 + currency_code(currency);
 	int added;
-	size_t s = xl_hash_i64(&a->periods, start * 16777216 + currency_code(currency), &added);
+	size_t s;
 
+	/* Facts in time order come a period at a time: ask the table once a run. */
+	if (a->have_last_period && key == a->last_period_key)
+		return &a->pacc[a->last_period];
+	s = xl_hash_i64(&a->periods, key, &added);
 	a->pacc = slot_array(a->pacc, &a->pcap, s, sizeof(*a->pacc));
 	if (added) {
 		a->pacc[s].start = start;
 		memcpy(a->pacc[s].currency, currency, 3);
 		a->pacc[s].currency[3] = '\0';
 	}
+	a->last_period_key = key;
+	a->last_period = s;
+	a->have_last_period = 1;
 	return &a->pacc[s];
 }
 
@@ -313,8 +332,15 @@ static struct category_acc *category_of(struct xl_analyze *a, const char *slug)
 static struct buyer_acc *buyer_of(struct xl_analyze *a, int64_t user_id)
 {
 	int added;
-	size_t s = xl_hash_i64(&a->buyers, user_id, &added);
+	size_t s;
 
+	/* An order's facts come together, and they are one buyer's. */
+	if (a->have_last_buyer && user_id == a->last_buyer_id)
+		return &a->buy[a->last_buyer];
+	s = xl_hash_i64(&a->buyers, user_id, &added);
+	a->last_buyer_id = user_id;
+	a->last_buyer = s;
+	a->have_last_buyer = 1;
 	a->buy = slot_array(a->buy, &a->buycap, s, sizeof(*a->buy));
 	if (added)
 		a->buy[s].last_day = XL_ANALYZE_OPEN;
@@ -354,16 +380,22 @@ static int add_sales(struct xl_analyze *a, const struct xl_analyze_fact *f, stru
 		if (ret == 0)
 			ret = add_checked(&t->units, f->qty, err);
 		if (a->grouped) {
-			/* An order's lines come together: count it at its first line. */
-			p->orders += p->last_order != f->order_id;
-			t->orders += t->last_order != f->order_id;
+			/* An order's lines come together: count it, and its buyer, at its first line. */
+			if (p->last_order != f->order_id) {
+				p->orders++;
+				xl_hash_i64(&p->buyer_set, f->user_id, NULL);
+			}
+			if (t->last_order != f->order_id) {
+				t->orders++;
+				xl_hash_i64(&t->buyer_set, f->user_id, NULL);
+			}
 			p->last_order = t->last_order = f->order_id;
 		} else {
 			xl_hash_i64(&p->order_set, f->order_id, NULL);
 			xl_hash_i64(&t->order_set, f->order_id, NULL);
+			xl_hash_i64(&p->buyer_set, f->user_id, NULL);
+			xl_hash_i64(&t->buyer_set, f->user_id, NULL);
 		}
-		xl_hash_i64(&p->buyer_set, f->user_id, NULL);
-		xl_hash_i64(&t->buyer_set, f->user_id, NULL);
 	}
 	return ret;
 }
@@ -424,8 +456,15 @@ static int add_buyer(struct xl_analyze *a, const struct xl_analyze_fact *f, stru
 	if (f->kind == XL_FACT_LINE) {
 		if (b->last_day == XL_ANALYZE_OPEN || f->day > b->last_day)
 			b->last_day = f->day;
-		xl_hash_i64(&a->orders_seen, f->order_id, &added);
-		b->frequency += added;
+		if (a->grouped) {
+			/* An order's lines come together: count it at its first line. */
+			b->frequency += !a->have_freq_order || a->freq_order != f->order_id;
+			a->freq_order = f->order_id;
+			a->have_freq_order = 1;
+		} else {
+			xl_hash_i64(&a->orders_seen, f->order_id, &added);
+			b->frequency += added;
+		}
 	}
 	return add_checked(&b->monetary, f->amount, err);
 }
@@ -446,6 +485,28 @@ void xl_analyze_set_grouped(struct xl_analyze *a)
 		xl_analyze_set_grouped(a->d_sales);
 	if (a->d_top)
 		xl_analyze_set_grouped(a->d_top);
+}
+
+int xl_analyze_merge(struct xl_analyze *dst, const struct xl_analyze *src, struct xl_err *err)
+{
+	size_t n = xl_hash_count(&src->buyers);
+	int ret;
+
+	assert((dst->kind == XL_ANALYZE_RFM || dst->kind == XL_ANALYZE_SEGMENTS) && src->kind == dst->kind);
+	assert(!dst->finished && !src->finished);
+	for (size_t i = 0; i < n; i++) {
+		const struct buyer_acc *from = &src->buy[i];
+		struct buyer_acc *to = buyer_of(dst, xl_hash_ikey(&src->buyers, i));
+
+		if (from->last_day != XL_ANALYZE_OPEN && (to->last_day == XL_ANALYZE_OPEN || from->last_day > to->last_day))
+			to->last_day = from->last_day;
+		if ((ret = add_checked(&to->frequency, from->frequency, err)) < 0 ||
+		    (ret = add_checked(&to->monetary, from->monetary, err)) < 0)
+			return ret;
+	}
+	if (src->have_currency)
+		take_currency(dst, src->currency);
+	return 0;
 }
 
 int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *fp, struct xl_err *err)
@@ -683,10 +744,75 @@ static const char *bound(int64_t day, char *buf, size_t size)
 	return buf;
 }
 
-int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+/* The statement, its parameters and its row function for a's kind (not DASHBOARD). */
+static int load_query(struct xl_analyze *a, char *from, char *to, size_t size, const char **params,
+		      int *nparams, xl_db_row_fn **row_fn)
+{
+	params[0] = bound(a->o.from_day, from, size);
+	params[1] = a->o.to_day == XL_ANALYZE_OPEN ? NULL : bound(a->o.to_day + 1, to, size);
+	params[2] = a->kind == XL_ANALYZE_SALES || a->kind == XL_ANALYZE_TOP ? a->category : NULL;
+	params[3] = xl_period_name(a->o.by);
+	*nparams = 3;
+	switch (a->kind) {
+	case XL_ANALYZE_SALES:
+		*row_fn = sales_row;
+		if (!a->category) {
+			params[2] = params[3];
+			return 0;
+		}
+		*nparams = 4;
+		return 1;
+	case XL_ANALYZE_TOP:
+		*row_fn = top_row;
+		return 2;
+	case XL_ANALYZE_CATEGORIES:
+		*row_fn = category_row;
+		return 3;
+	case XL_ANALYZE_RFM:
+	case XL_ANALYZE_SEGMENTS:
+		*row_fn = buyer_row;
+		*nparams = 2;
+		return 4;
+	case XL_ANALYZE_COHORTS:
+		*row_fn = pair_row;
+		return 5;
+	default:
+		return -1;
+	}
+}
+
+int xl_analyze_load_send(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+{
+	static const char *const *const sqls[] = { &order_sales_sql, &sales_sql, &top_sql, &categories_sql,
+						   &buyers_sql, &pairs_sql };
+	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
+	const char *params[4];
+	xl_db_row_fn *row_fn;
+	int nparams, which, ret;
+
+	assert(!a->finished && a->kind != XL_ANALYZE_DASHBOARD);
+	/* JIT compiling takes longer than these queries run (0.3 s of 0.5). */
+	ret = xl_db_exec(db, "SELECT set_config('jit', 'off', false)", 0, NULL, NULL, err);
+	if (ret < 0)
+		return ret;
+	which = load_query(a, from, to, sizeof(from), params, &nparams, &row_fn);
+	assert(which >= 0);
+	return xl_db_send(db, *sqls[which], nparams, params, err);
+}
+
+int xl_analyze_load_recv(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
 {
 	char from[XL_TIME_BUFSZ], to[XL_TIME_BUFSZ];
 	const char *params[4];
+	xl_db_row_fn *row_fn;
+	int nparams;
+
+	load_query(a, from, to, sizeof(from), params, &nparams, &row_fn);
+	return xl_db_recv_rows(db, row_fn, a, err);
+}
+
+int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
+{
 	int ret;
 
 	assert(!a->finished);
@@ -698,34 +824,8 @@ int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err)
 			ret = xl_db_each_row(db, pending_sql, 0, NULL, pending_row, a, err);
 		return ret;
 	}
-	/* JIT compiling takes longer than these queries run (0.3 s of 0.5). */
-	ret = xl_db_exec(db, "SELECT set_config('jit', 'off', false)", 0, NULL, NULL, err);
-	if (ret < 0)
-		return ret;
-	params[0] = bound(a->o.from_day, from, sizeof(from));
-	params[1] = a->o.to_day == XL_ANALYZE_OPEN ? NULL : bound(a->o.to_day + 1, to, sizeof(to));
-	params[2] = a->kind == XL_ANALYZE_SALES || a->kind == XL_ANALYZE_TOP ? a->category : NULL;
-	params[3] = xl_period_name(a->o.by);
-	switch (a->kind) {
-	case XL_ANALYZE_SALES:
-		if (!a->category) {
-			const char *p3[] = { params[0], params[1], params[3] };
-
-			return xl_db_each_row(db, order_sales_sql, 3, p3, sales_row, a, err);
-		}
-		return xl_db_each_row(db, sales_sql, 4, params, sales_row, a, err);
-	case XL_ANALYZE_TOP:
-		return xl_db_each_row(db, top_sql, 3, params, top_row, a, err);
-	case XL_ANALYZE_CATEGORIES:
-		return xl_db_each_row(db, categories_sql, 3, params, category_row, a, err);
-	case XL_ANALYZE_RFM:
-	case XL_ANALYZE_SEGMENTS:
-		return xl_db_each_row(db, buyers_sql, 2, params, buyer_row, a, err);
-	case XL_ANALYZE_COHORTS:
-		return xl_db_each_row(db, pairs_sql, 3, params, pair_row, a, err);
-	default:
-		return 0;
-	}
+	ret = xl_analyze_load_send(a, db, err);
+	return ret < 0 ? ret : xl_analyze_load_recv(a, db, err);
 }
 
 /* ---- finishing ------------------------------------------------------ */

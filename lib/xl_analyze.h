@@ -96,6 +96,15 @@ int xl_analyze_parse_fact(const json_t *rec, struct xl_analyze_fact *f, struct x
  */
 void xl_analyze_set_grouped(struct xl_analyze *a);
 
+/*
+ * RFM or SEGMENTS: add what src counted (loaded or added, not finished)
+ * to dst (of the same kind, not finished), when the two counted facts of
+ * different days, such as history from the database and recent facts as
+ * they stream by: per buyer, the later last day, and frequency and
+ * monetary summed. src is only read. 0 or -XL_ERANGE.
+ */
+int xl_analyze_merge(struct xl_analyze *dst, const struct xl_analyze *src, struct xl_err *err);
+
 /* Count one fact (as xl_analyze_add, without the parsing). 0 or -XL_ERANGE. */
 int xl_analyze_add_fact(struct xl_analyze *a, const struct xl_analyze_fact *f, struct xl_err *err);
 
@@ -109,6 +118,15 @@ int xl_analyze_add(struct xl_analyze *a, const json_t *rec, struct xl_err *err);
 
 /* Database source: aggregate order_lines in SQL into a. 0 or -XL_EDB / -XL_ERANGE. */
 int xl_analyze_load(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
+
+/*
+ * xl_analyze_load in two halves (any kind but DASHBOARD), so that the
+ * server sums while the caller does something else: _send sends the
+ * query, _recv reads its rows into a. Nothing else may run on db in
+ * between. Errors as xl_analyze_load.
+ */
+int xl_analyze_load_send(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
+int xl_analyze_load_recv(struct xl_analyze *a, struct xl_db *db, struct xl_err *err);
 
 /* Compute the rows; once, after the adds or the load. 0 or -XL_ERANGE. */
 int xl_analyze_finish(struct xl_analyze *a, struct xl_err *err);

@@ -1,8 +1,11 @@
 #include "xl_db.h"
 
 #include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <poll.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +21,7 @@
 
 struct xl_db {
 	PGconn *conn;
+	struct copy_ahead *ahead;   /* the COPY being read by xl_db_copy_out_next */
 	int pipeline_sent;
 	int stream_nparams;
 	unsigned rand_state;
@@ -225,10 +229,57 @@ out:
 	return ret;
 }
 
+int xl_db_connect_like(struct xl_db **out, struct xl_db *db, struct xl_err *err)
+{
+	PQconninfoOption *opts = PQconninfo(db->conn);
+	struct xl_buf dsn = XL_BUF_INIT;
+	int ret;
+
+	if (!opts)
+		return xl_err_set(err, XL_EFAIL, "cannot connect: out of memory");
+	/* The options the first connection was made with, as a keyword/value string. */
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		xl_buf_addf(&dsn, "%s%s='", dsn.len ? " " : "", o->keyword);
+		for (const char *c = o->val; *c; c++) {
+			if (*c == '\'' || *c == '\\')
+				xl_buf_addch(&dsn, '\\');
+			xl_buf_addch(&dsn, *c);
+		}
+		xl_buf_addch(&dsn, '\'');
+	}
+	PQconninfoFree(opts);
+	ret = xl_db_connect(out, dsn.buf, err);
+	xl_buf_release(&dsn);
+	return ret;
+}
+
+int xl_db_snapshot_export(struct xl_db *db, char **id, struct xl_err *err)
+{
+	int ret = xl_db_query_value(db, "SELECT pg_export_snapshot()", 0, NULL, id, err);
+
+	if (ret == 0 && !*id)
+		return xl_err_set(err, XL_EDB, "database: no snapshot was exported");
+	return ret;
+}
+
+int xl_db_snapshot_import(struct xl_db *db, const char *id, struct xl_err *err)
+{
+	char sql[128];
+
+	/* SET TRANSACTION SNAPSHOT takes no parameter: the name is checked, then quoted. */
+	if (!*id || strlen(id) > 64 || strspn(id, "0123456789ABCDEFabcdef-") != strlen(id))
+		return xl_err_set(err, XL_EINVAL, "'%.64s' is not the name of a snapshot", id);
+	snprintf(sql, sizeof(sql), "SET TRANSACTION SNAPSHOT '%s'", id);
+	return xl_db_exec(db, sql, 0, NULL, NULL, err);
+}
+
 void xl_db_close(struct xl_db *db)
 {
 	if (!db)
 		return;
+	xl_db_copy_out_end(db, NULL);
 	PQfinish(db->conn);
 	free(db);
 }
@@ -527,11 +578,11 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 	return ret;
 }
 
-int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
-		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+int xl_db_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+	       struct xl_err *err)
 {
 	PGresult *r;
-	int ret = 0, stopped = 0;
+	int ret;
 
 	if (!PQsendQueryParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0))
 		return result_error(db, NULL, err);
@@ -541,6 +592,14 @@ int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *c
 			PQclear(r);
 		return ret;
 	}
+	return 0;
+}
+
+int xl_db_recv_rows(struct xl_db *db, xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+{
+	PGresult *r;
+	int ret = 0, stopped = 0;
+
 	while ((r = PQgetResult(db->conn))) {
 		ExecStatusType st = PQresultStatus(r);
 
@@ -556,6 +615,381 @@ int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *c
 		PQclear(r);
 	}
 	return ret;
+}
+
+int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err)
+{
+	int ret = xl_db_send(db, sql, nparams, params, err);
+
+	return ret < 0 ? ret : xl_db_recv_rows(db, row_fn, arg, err);
+}
+
+/*
+ * A pulled COPY's rows are read from the socket by a thread of their own,
+ * kept to another CPU than the caller's, and handed over in batches. Were
+ * they read on the caller's thread, each read that makes room in a full
+ * socket would wake the server's process on the caller's CPU (the kernel
+ * takes such a wake-up to mean the reader is about to sleep), where the
+ * two then take turns while another CPU idles: on two CPUs the report's
+ * million rows took 5.4 to 6.5 s instead of 3.5 whenever that happened,
+ * in most runs. The reading thread does little (and the caller's filter),
+ * so the server may share its CPU.
+ */
+#define AHEAD_ROWS 256          /* rows in a batch */
+#define AHEAD_BATCHES 64        /* batches read ahead at most */
+
+/* Rows copied one after the other into buf, each with its NUL (freed on the reading thread). */
+struct ahead_batch {
+	char *buf;
+	size_t used, cap;
+	size_t off[AHEAD_ROWS];
+	int len[AHEAD_ROWS];
+	int n;
+};
+
+struct copy_ahead {
+	struct xl_db *db;
+	PGcancel *cancel;
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t more, room;
+	struct ahead_batch *queue[AHEAD_BATCHES];
+	size_t head, count;         /* batches waiting in queue */
+	xl_db_copy_filter_fn *fn;   /* what each row goes through as it is read */
+	void *fn_arg;
+	int threaded;               /* a thread reads (else the caller's, should none start) */
+	int cpu;                    /* the CPU it keeps to, or -1 */
+	int done, stop;             /* the reading ended (with ret, err); the caller wants no more */
+	int ret;
+	struct xl_err err;
+	struct ahead_batch *cur;    /* the caller's batch, and its next row */
+	int pos;
+	char *given;                /* the row given last, without a thread */
+};
+
+static void batch_free(struct ahead_batch *b)
+{
+	if (!b)
+		return;
+	free(b->buf);
+	free(b);
+}
+
+static void batch_add(struct ahead_batch *b, const char *row, int len)
+{
+	size_t at = (b->used + 7) & ~(size_t)7, need = at + (size_t)len + 1;
+
+	if (need > b->cap) {
+		b->cap = need > 2 * b->cap ? need : 2 * b->cap;
+		b->buf = xl_xrealloc(b->buf, b->cap);
+	}
+	memcpy(b->buf + at, row, (size_t)len);
+	b->buf[at + (size_t)len] = '\0';
+	b->off[b->n] = at;
+	b->len[b->n++] = len;
+	b->used = need;
+}
+
+/* A row through the caller's filter: 1 with *out and *outlen to hand over, 0 to drop, or an error. */
+static int filter(struct copy_ahead *a, char *row, int len, const char **out, int *outlen, struct xl_err *err)
+{
+	size_t n;
+	int ret;
+
+	if (!a->fn) {
+		*out = row;
+		*outlen = len;
+		return 1;
+	}
+	ret = a->fn(row, (size_t)len, out, &n, a->fn_arg, err);
+	*outlen = (int)n;
+	return ret;
+}
+
+/* Queue a batch, waiting for room; 0, or -1 when the caller stopped (b is freed). */
+static int ahead_put(struct copy_ahead *a, struct ahead_batch *b)
+{
+	pthread_mutex_lock(&a->mu);
+	while (a->count == AHEAD_BATCHES && !a->stop)
+		pthread_cond_wait(&a->room, &a->mu);
+	if (a->stop) {
+		pthread_mutex_unlock(&a->mu);
+		batch_free(b);
+		return -1;
+	}
+	a->queue[(a->head + a->count++) % AHEAD_BATCHES] = b;
+	pthread_cond_signal(&a->more);
+	pthread_mutex_unlock(&a->mu);
+	return 0;
+}
+
+static void *ahead_read(void *arg)
+{
+	struct copy_ahead *a = arg;
+	struct ahead_batch *b = xl_xcalloc(1, sizeof(*b));
+	struct xl_err err = XL_ERR_INIT, ferr = XL_ERR_INIT;
+	int n, ret, stopped = 0, failed = 0;
+	char *row;
+
+	if (a->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(a->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while ((n = PQgetCopyData(a->db->conn, &row, 0)) >= 0) {
+		const char *out;
+		int outlen, f = stopped ? 0 : filter(a, row, n, &out, &outlen, &ferr);
+		char ebuf[256];
+
+		if (f < 0) {
+			/* The filter failed: the rows before it go, the rest is not wanted. */
+			failed = f;
+			stopped = 1;
+			if (b->n) {
+				ahead_put(a, b);
+				b = xl_xcalloc(1, sizeof(*b));
+			}
+			if (a->cancel)
+				PQcancel(a->cancel, ebuf, sizeof(ebuf));
+		} else if (f > 0) {
+			batch_add(b, out, outlen);
+		}
+		PQfreemem(row);
+		if (!stopped && b->n == AHEAD_ROWS) {
+			stopped = ahead_put(a, b) < 0;
+			b = xl_xcalloc(1, sizeof(*b));
+		}
+	}
+	ret = n == -2 ? result_error(a->db, NULL, &err) : drain(a->db, &err);
+	if (failed) {
+		ret = failed;
+		err = ferr;
+	}
+	if (b->n && !stopped)
+		ahead_put(a, b);
+	else
+		batch_free(b);
+	pthread_mutex_lock(&a->mu);
+	a->done = 1;
+	a->ret = ret;
+	a->err = err;
+	pthread_cond_signal(&a->more);
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, xl_db_copy_filter_fn *fn, void *fn_arg,
+			 struct xl_err *err)
+{
+	struct copy_ahead *a;
+	PGresult *r;
+	int ret;
+
+	assert(!db->ahead);
+	r = PQexec(db->conn, copy_sql);
+	if (!r || PQresultStatus(r) != PGRES_COPY_OUT) {
+		ret = result_error(db, r, err);
+		PQclear(r);
+		return ret;
+	}
+	PQclear(r);
+	a = xl_xcalloc(1, sizeof(*a));
+	a->db = db;
+	a->fn = fn;
+	a->fn_arg = fn_arg;
+	/* Made here: PQgetCancel reads the connection, which is the reader's from now on. */
+	a->cancel = PQgetCancel(db->conn);
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->more, NULL);
+	pthread_cond_init(&a->room, NULL);
+	db->ahead = a;
+	a->cpu = -1;
+	{
+		cpu_set_t set;
+		int here = sched_getcpu();
+
+		if (here >= 0 && sched_getaffinity(0, sizeof(set), &set) == 0 && CPU_COUNT(&set) > 1)
+			for (int c = 0; c < CPU_SETSIZE; c++)
+				if (c != here && CPU_ISSET(c, &set)) {
+					a->cpu = c;
+					break;
+				}
+	}
+	/* Without a thread the rows are read on the caller's: slower, but they come. */
+	a->threaded = pthread_create(&a->thread, NULL, ahead_read, a) == 0;
+	return 0;
+}
+
+int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err)
+{
+	struct copy_ahead *a = db->ahead;
+	int ret;
+
+	assert(a);
+	PQfreemem(a->given);
+	a->given = NULL;
+	if (!a->threaded) {
+		int n, f, outlen;
+		const char *out;
+
+		while (!a->done) {
+			n = PQgetCopyData(db->conn, &a->given, 0);
+			if (n < 0) {
+				a->done = 1;
+				a->ret = n == -2 ? result_error(db, NULL, err) : drain(db, err);
+				break;
+			}
+			f = filter(a, a->given, n, &out, &outlen, err);
+			if (f < 0)
+				return f;
+			if (f > 0) {
+				*row = (char *)out;
+				*len = (size_t)outlen;
+				return 1;
+			}
+			PQfreemem(a->given);
+			a->given = NULL;
+		}
+		return a->ret;
+	}
+	if (!a->cur || a->pos == a->cur->n) {
+		batch_free(a->cur);
+		a->cur = NULL;
+		pthread_mutex_lock(&a->mu);
+		while (!a->count && !a->done)
+			pthread_cond_wait(&a->more, &a->mu);
+		if (a->count) {
+			a->cur = a->queue[a->head];
+			a->head = (a->head + 1) % AHEAD_BATCHES;
+			a->count--;
+			a->pos = 0;
+			pthread_cond_signal(&a->room);
+		}
+		ret = a->ret;
+		if (!a->cur && ret < 0 && err)
+			*err = a->err;
+		pthread_mutex_unlock(&a->mu);
+		if (!a->cur)
+			return ret;
+	}
+	*row = a->cur->buf + a->cur->off[a->pos];
+	*len = (size_t)a->cur->len[a->pos++];
+	return 1;
+}
+
+int xl_db_copy_out_end(struct xl_db *db, struct xl_err *err)
+{
+	struct copy_ahead *a = db->ahead;
+	char ebuf[256];
+	int ret = 0, done;
+
+	if (!a)
+		return 0;
+	pthread_mutex_lock(&a->mu);
+	done = a->done;
+	a->stop = 1;
+	pthread_cond_signal(&a->room);
+	pthread_mutex_unlock(&a->mu);
+	/* Stop the server from sending the rest; its "canceled" is no error of ours. */
+	if (!done && a->cancel)
+		PQcancel(a->cancel, ebuf, sizeof(ebuf));
+	if (a->threaded) {
+		pthread_join(a->thread, NULL);
+	} else if (!done) {
+		char *row;
+		int n;
+
+		while ((n = PQgetCopyData(db->conn, &row, 0)) >= 0)
+			PQfreemem(row);
+		drain(db, &(struct xl_err)XL_ERR_INIT);
+	}
+	if (!done && PQstatus(db->conn) == CONNECTION_BAD)
+		ret = result_error(db, NULL, err);
+	PQfreemem(a->given);
+	batch_free(a->cur);
+	while (a->count) {
+		batch_free(a->queue[a->head]);
+		a->head = (a->head + 1) % AHEAD_BATCHES;
+		a->count--;
+	}
+	PQfreeCancel(a->cancel);
+	pthread_mutex_destroy(&a->mu);
+	pthread_cond_destroy(&a->more);
+	pthread_cond_destroy(&a->room);
+	free(a);
+	db->ahead = NULL;
+	return ret;
+}
+
+/* The value of a COPY text escape's letter, or -1. */
+static int copy_escape(char c)
+{
+	switch (c) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'v': return '\v';
+	default: return -1;
+	}
+}
+
+int xl_db_copy_fields(char *row, size_t len, char **fields, int nfields)
+{
+	char *end = row + len, *s = row;
+	int n = 0;
+
+	if (len && end[-1] == '\n')
+		end--;
+	while (s <= end && n < nfields) {
+		char *w = s, *start = s;
+
+		while (s < end && *s != '\t') {
+			if (*s == '\\' && s + 1 < end) {
+				int v = copy_escape(s[1]);
+
+				if (v >= 0) {
+					*w++ = (char)v;
+					s += 2;
+				} else if (s[1] >= '0' && s[1] <= '7') {
+					int k = 0;
+
+					v = 0;
+					for (s++; k < 3 && s < end && *s >= '0' && *s <= '7'; k++, s++)
+						v = v * 8 + (*s - '0');
+					*w++ = (char)v;
+				} else if (s[1] == 'x' && s + 2 < end && isxdigit((unsigned char)s[2])) {
+					int k = 0;
+
+					v = 0;
+					for (s += 2; k < 2 && s < end && isxdigit((unsigned char)*s); k++, s++)
+						v = v * 16 + (isdigit((unsigned char)*s) ? *s - '0' : (*s | 0x20) - 'a' + 10);
+					*w++ = (char)v;
+				} else if (s[1] == 'N' && s == start && (s + 2 == end || s[2] == '\t')) {
+					/* \N alone is SQL NULL. */
+					w = NULL;
+					s += 2;
+					break;
+				} else {
+					*w++ = s[1];
+					s += 2;
+				}
+			} else {
+				*w++ = *s++;
+			}
+		}
+		if (w)
+			*w = '\0';
+		fields[n++] = w ? start : NULL;
+		if (s >= end)
+			break;
+		s++;
+	}
+	return n;
 }
 
 int xl_db_pipeline_begin(struct xl_db *db, struct xl_err *err)

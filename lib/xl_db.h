@@ -55,6 +55,25 @@ int xl_db_open(struct xl_db **out, const char *opt_dsn, struct xl_err *err);
 /* Connect to an explicit connection string; errors as xl_db_open. */
 int xl_db_connect(struct xl_db **out, const char *dsn, struct xl_err *err);
 
+/*
+ * A second connection to where db is connected, with the same options (so
+ * a transaction on it can share db's snapshot: pg_export_snapshot()). *out
+ * is yours; errors as xl_db_connect.
+ */
+int xl_db_connect_like(struct xl_db **out, struct xl_db *db, struct xl_err *err);
+
+/*
+ * Share a snapshot between transactions: _export, in a REPEATABLE READ
+ * (or SERIALIZABLE) transaction, gives its snapshot's name in *id (yours
+ * to free()); _import, first thing in another such transaction, on another
+ * connection, makes it see exactly what the first one sees. The first
+ * transaction must stay open until the import is done. _import refuses
+ * with -XL_EINVAL a name that is not a snapshot's (hex digits and '-');
+ * other errors as xl_db_exec.
+ */
+int xl_db_snapshot_export(struct xl_db *db, char **id, struct xl_err *err);
+int xl_db_snapshot_import(struct xl_db *db, const char *id, struct xl_err *err);
+
 /* Close and free. Accepts NULL. */
 void xl_db_close(struct xl_db *db);
 
@@ -144,6 +163,43 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 		   void *arg, struct xl_err *err);
 
 /*
+ * COPY ... TO STDOUT read a row at a time, for a loop that pulls. _begin
+ * runs the COPY statement (errors as xl_db_exec). The rows are read ahead
+ * on a thread of their own (up to 16,384 of them, held in memory), kept
+ * to another CPU than the caller's, so the server's process is not woken
+ * onto the caller's CPU (see xl_db.c). Each row goes through fn, when not
+ * NULL, on that thread as it is read (fn and what it touches must not be
+ * used by the caller until _next has returned 0 or an error, or _end):
+ * fn may change the row (len bytes, NUL-terminated) in place, and returns
+ * 1 with *out and *outlen to hand over (pointing into the row, or to fn's
+ * own memory until its next call), 0 to drop the row, or a negative XL_E*
+ * with err set to stop the COPY (the server is asked to cancel it).
+ * _next gives the next row handed over: 1 with *row and *len (a copy,
+ * NUL-terminated, aligned for any type, borrowed until the next call; the
+ * caller may change it in place, as xl_db_copy_fields does), 0 after the
+ * last row, or the error that ended the COPY (fn's included). _end must
+ * follow (also after an error): it cancels the rest of a COPY not read to
+ * the end and frees what it holds, so the connection can be used again;
+ * it fails only with -XL_EUNAVAIL when the connection is lost. Other calls
+ * on db wait until _end.
+ */
+typedef int xl_db_copy_filter_fn(char *row, size_t len, const char **out, size_t *outlen, void *arg,
+				 struct xl_err *err);
+int xl_db_copy_out_begin(struct xl_db *db, const char *copy_sql, xl_db_copy_filter_fn *fn, void *fn_arg,
+			 struct xl_err *err);
+int xl_db_copy_out_next(struct xl_db *db, char **row, size_t *len, struct xl_err *err);
+int xl_db_copy_out_end(struct xl_db *db, struct xl_err *err);
+
+/*
+ * Split a row of COPY's text format in place into at most nfields fields:
+ * tabs end them, backslash escapes are undone (\t, \n, octal, \x, ...), and
+ * a field that is \N alone (SQL NULL) gives NULL. row is len bytes,
+ * maybe ending in a newline, with a NUL after them. Returns the number of
+ * fields found. Cannot fail.
+ */
+int xl_db_copy_fields(char *row, size_t len, char **fields, int nfields);
+
+/*
  * Run a query and call row_fn for each row as the server sends it
  * (single-row mode): memory stays flat whatever the size of the result.
  * The row is a one-row PGresult borrowed for the call. row_fn returns 0 to
@@ -153,6 +209,16 @@ int xl_db_copy_out(struct xl_db *db, const char *copy_sql, xl_db_copy_row_fn *ro
 typedef int xl_db_row_fn(const PGresult *row, void *arg, struct xl_err *err);
 int xl_db_each_row(struct xl_db *db, const char *sql, int nparams, const char *const *params,
 		   xl_db_row_fn *row_fn, void *arg, struct xl_err *err);
+
+/*
+ * xl_db_each_row in two halves, so that the server works on the query
+ * while the caller does something else: _send sends it (the server starts
+ * at once), _recv_rows reads its rows as xl_db_each_row does. Nothing else
+ * may run on db in between. Errors as xl_db_each_row.
+ */
+int xl_db_send(struct xl_db *db, const char *sql, int nparams, const char *const *params,
+	       struct xl_err *err);
+int xl_db_recv_rows(struct xl_db *db, xl_db_row_fn *row_fn, void *arg, struct xl_err *err);
 
 /*
  * Pipeline mode: send many small statements without waiting for each

@@ -1,5 +1,6 @@
 #include "xl_html.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
@@ -1108,6 +1109,7 @@ int xl_html_report_write(const struct xl_report *r, FILE *out, struct xl_err *er
 	struct html h = { .b = XL_BUF_INIT };
 	int ret = -1;
 
+	assert(!r->finish);
 	memcpy(h.cur, r->currency, 3);
 	h.cur[3] = '\0';
 	h.exp = xl_money_exponent(h.cur);

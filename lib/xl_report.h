@@ -61,6 +61,17 @@ struct xl_report_line {
  */
 typedef int (*xl_report_next_line)(void *arg, struct xl_report_line *line, struct xl_err *err);
 
+/*
+ * Called once, after next_line gave its last line (or at once when there
+ * is no detail) and before a writer reads anything but the title, period,
+ * currency and generation time: fills in the rest (totals, trend, top,
+ * categories, segments), so a report can be written while its facts are
+ * still being read. 0, or a negative XL_E* with err set, which the writer
+ * returns as it is. xl_xlsx calls it; xl_html, which reads no detail,
+ * takes only a report already filled in (finish NULL).
+ */
+typedef int (*xl_report_finish)(void *arg, struct xl_err *err);
+
 struct xl_report {
 	const char *title;            /* "Weekly sales report", ... */
 	const char *period_name;      /* "week", "month" or "range" */
@@ -73,6 +84,7 @@ struct xl_report {
 	const struct xl_report_category *categories; size_t ncategories; /* largest first */
 	const struct xl_report_segment *segments; size_t nsegments;      /* RFM, in the man page's order */
 	xl_report_next_line next_line; void *next_line_arg;  /* NULL: no detail */
+	xl_report_finish finish; void *finish_arg;           /* NULL: all filled in already */
 };
 
 #endif

@@ -19,12 +19,16 @@
  *   trend      per day when the period is up to 92 days long, else per week;
  *   top        the 10 best products by revenue; categories; RFM segments
  *              of every buyer up to the period's last day;
- *   detail     every sold order line of the period, spooled to a temporary
- *              file as the facts go by (memory stays flat): in time order
- *              from the database, in input order from records.
- * From the database, one pass over the facts of both periods feeds the
- * sums and the detail, and the segments are summed in SQL, all in one
- * REPEATABLE READ transaction (a snapshot), so the sheets agree.
+ *   detail     every sold order line of the period: in time order (then
+ *              order id and line number) from the database, in input order
+ *              from records.
+ * From records, the facts are summed as they are added and the detail is
+ * spooled to a temporary file (memory stays flat), then written. From the
+ * database, the report is written while its facts stream in: one pass over
+ * the facts of both periods, in time order, writes the detail and feeds
+ * the sums, and the other sheets follow; meanwhile a second connection
+ * sums the segments in SQL. Both read one REPEATABLE READ snapshot, so the
+ * sheets agree, and memory stays flat.
  */
 
 enum xl_report_kind {
@@ -57,17 +61,20 @@ void xl_report_build_free(struct xl_report_build *b);
 /* Records source: one order_lines record. 0, or as xl_analyze_add; -XL_EIO when spooling fails. */
 int xl_report_build_add(struct xl_report_build *b, const json_t *rec, struct xl_err *err);
 
-/* Database source: reads everything the report needs from db (no transaction may be open on it). */
+/*
+ * Database source: opens the snapshot on db (no transaction may be open
+ * on it; db stays the caller's and must outlive b) and a second connection
+ * like it, which starts summing the segments. The facts are read by
+ * xl_report_build_write. 0, or an error as xl_db_exec or xl_db_connect.
+ */
 int xl_report_build_load(struct xl_report_build *b, struct xl_db *db, struct xl_err *err);
 
-/* After the adds or the load: the report (owned by b). 0 or a negative XL_E*. */
-int xl_report_build_finish(struct xl_report_build *b, const struct xl_report **out, struct xl_err *err);
-
 /*
- * Write the finished report to path atomically (a temporary file renamed
- * over it: a failure leaves no partial file). CSV is the detail lines,
- * UTF-8 with a BOM and CRLF line ends for Excel, or CP949 when cp949 is
- * set. 0, -XL_ECANTCREAT, -XL_EIO, or the detail source's error.
+ * After the adds, or once after the load, write the report to path
+ * atomically (a temporary file renamed over it: a failure leaves no
+ * partial file). CSV is the detail lines, UTF-8 with a BOM and CRLF line
+ * ends for Excel, or CP949 when cp949 is set. 0, -XL_ECANTCREAT, -XL_EIO,
+ * -XL_ERANGE when a sum overflows, or the database's error.
  */
 int xl_report_build_write(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
 			  struct xl_err *err);

@@ -222,17 +222,14 @@ static int64_t kpi_value(const struct xl_report_sales *s, enum kpi k)
 	return 0;
 }
 
-static int summary_sheet(struct ctx *c)
+static int summary_sheet(struct ctx *c, lxw_worksheet *ws)
 {
 	static const char *const head[] = { "KPI", "This period", "Previous period", "Change" };
 	static const double widths[] = { 24, 18, 18, 12 };
 	const struct xl_report *r = c->r;
-	lxw_worksheet *ws = add_sheet(c, "Summary");
 	double gen;
 	int ret;
 
-	if (!ws)
-		return -XL_EIO;
 	if ((ret = write_str(c, ws, 0, 0, r->title ? r->title : "Sales report", c->f.title)) < 0)
 		return ret;
 	TRY(worksheet_write_string(ws, 1, 0, "Period", c->f.bold));
@@ -296,19 +293,16 @@ static int chart_series(struct ctx *c, lxw_chart *chart, const char *sheet, lxw_
 	return 0;
 }
 
-static int trend_sheet(struct ctx *c)
+static int trend_sheet(struct ctx *c, lxw_worksheet *ws)
 {
 	static const char *const head[] = { "Period", "First day", "Net revenue", "Gross", "Refunds",
 					    "Orders", "Units", "AOV", "Buyers" };
 	static const double widths[] = { 12, 12, 16, 16, 14, 10, 10, 14, 10 };
 	const struct xl_report *r = c->r;
-	lxw_worksheet *ws = add_sheet(c, "Trend");
 	lxw_row_t n = (lxw_row_t)r->ntrend;
 	lxw_chart *chart;
 	int ret;
 
-	if (!ws)
-		return -XL_EIO;
 	if ((ret = write_header(c, ws, 0, head, widths, 9)) < 0)
 		return ret;
 	for (lxw_row_t i = 0; i < n; i++) {
@@ -340,19 +334,16 @@ static int trend_sheet(struct ctx *c)
 	return 0;
 }
 
-static int top_sheet(struct ctx *c)
+static int top_sheet(struct ctx *c, lxw_worksheet *ws)
 {
 	static const char *const head[] = { "Rank", "SKU", "Name", "Category", "Units", "Revenue",
 					    "Orders" };
 	static const double widths[] = { 6, 16, 32, 16, 10, 16, 10 };
 	const struct xl_report *r = c->r;
-	lxw_worksheet *ws = add_sheet(c, "Top products");
 	lxw_row_t n = (lxw_row_t)r->ntop;
 	lxw_chart *chart;
 	int ret;
 
-	if (!ws)
-		return -XL_EIO;
 	if ((ret = write_header(c, ws, 0, head, widths, 7)) < 0)
 		return ret;
 	for (lxw_row_t i = 0; i < n; i++) {
@@ -385,18 +376,15 @@ static int top_sheet(struct ctx *c)
 	return 0;
 }
 
-static int categories_sheet(struct ctx *c)
+static int categories_sheet(struct ctx *c, lxw_worksheet *ws)
 {
 	static const char *const head[] = { "Category", "Name", "Revenue", "Units", "Share" };
 	static const double widths[] = { 16, 24, 16, 10, 10 };
 	const struct xl_report *r = c->r;
-	lxw_worksheet *ws = add_sheet(c, "Categories");
 	lxw_row_t n = (lxw_row_t)r->ncategories;
 	lxw_chart *chart;
 	int ret;
 
-	if (!ws)
-		return -XL_EIO;
 	if ((ret = write_header(c, ws, 0, head, widths, 5)) < 0)
 		return ret;
 	for (lxw_row_t i = 0; i < n; i++) {
@@ -423,18 +411,15 @@ static int categories_sheet(struct ctx *c)
 	return 0;
 }
 
-static int segments_sheet(struct ctx *c)
+static int segments_sheet(struct ctx *c, lxw_worksheet *ws)
 {
 	static const char *const head[] = { "Segment", "Customers", "Monetary",
 					    "Avg recency (days)", "Avg frequency" };
 	static const double widths[] = { 20, 12, 18, 20, 14 };
 	const struct xl_report *r = c->r;
-	lxw_worksheet *ws = add_sheet(c, "RFM segments");
 	lxw_row_t n = (lxw_row_t)r->nsegments;
 	int ret;
 
-	if (!ws)
-		return -XL_EIO;
 	if ((ret = write_header(c, ws, 0, head, widths, 5)) < 0)
 		return ret;
 	for (lxw_row_t i = 0; i < n; i++) {
@@ -543,16 +528,32 @@ static void discard(lxw_workbook *wb)
 	lxw_workbook_free(wb);
 }
 
+/*
+ * The sheets are all added first, in their order, and filled in later: in
+ * constant-memory mode only the rows within one sheet must come in order,
+ * so the detail is written while its facts are read, and the sheets that
+ * sum them once the finish hook has run.
+ */
 static int write_sheets(struct ctx *c, uint32_t max_rows)
 {
+	static const char *const names[] = { "Summary", "Trend", "Top products", "Categories",
+					     "RFM segments" };
+	lxw_worksheet *ws[5];
 	int ret;
 
-	if ((ret = make_formats(c)) < 0 || (ret = summary_sheet(c)) < 0 ||
-	    (ret = trend_sheet(c)) < 0 || (ret = top_sheet(c)) < 0 ||
-	    (ret = categories_sheet(c)) < 0 || (ret = segments_sheet(c)) < 0)
+	if ((ret = make_formats(c)) < 0)
 		return ret;
-	if (c->r->next_line)
-		return detail_sheets(c, max_rows);
+	for (size_t i = 0; i < 5; i++)
+		if (!(ws[i] = add_sheet(c, names[i])))
+			return -XL_EIO;
+	if (c->r->next_line && (ret = detail_sheets(c, max_rows)) < 0)
+		return ret;
+	if (c->r->finish && (ret = c->r->finish(c->r->finish_arg, c->err)) < 0)
+		return ret;
+	if ((ret = summary_sheet(c, ws[0])) < 0 || (ret = trend_sheet(c, ws[1])) < 0 ||
+	    (ret = top_sheet(c, ws[2])) < 0 || (ret = categories_sheet(c, ws[3])) < 0 ||
+	    (ret = segments_sheet(c, ws[4])) < 0)
+		return ret;
 	return 0;
 }
 

@@ -17,7 +17,9 @@
  * (with a line chart of net revenue), "Top products" (bar chart of
  * revenue), "Categories" (doughnut chart of revenue), "RFM segments", and,
  * when r->next_line is set, "Detail", "Detail 2", ... holding the order
- * lines, a new sheet whenever one is full. Days are real Excel dates, money
+ * lines, a new sheet whenever one is full. The sheets are added first and
+ * the detail written before the others, so r->finish (when set) runs after
+ * the last detail line and before any sum is read. Days are real Excel dates, money
  * is a number in major units (KRW: won) with a currency number format,
  * shares and changes are percentages (a change is against the size of the
  * previous value, and blank when that is 0). Tables have a bold, frozen
@@ -43,7 +45,8 @@
  *  -XL_EINVAL for a currency xl_money_exponent does not know;
  *  -XL_EIO when libxlsxwriter fails (the message names path and has
  *   lxw_strerror), a temporary file included;
- *  whatever negative code r->next_line returned, with the message it set.
+ *  whatever negative code r->next_line or r->finish returned, with the
+ *   message it set.
  * On failure path may be missing, empty or partly written; the caller
  * removes it. libxlsxwriter itself may print a line to stderr for a
  * failure it meets (it has no way to turn that off).

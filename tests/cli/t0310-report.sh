@@ -105,6 +105,13 @@ expect_success 'records on stdin give the same report as the database' '
 	run 0 xlcfi-report range --from 2026-11-23 --to 2026-11-29 --from-stdin -o s.csv lines.ndjson &&
 	sort r.csv > a && sort s.csv > b && diff -u a b
 '
+expect_success 'records on stdin, the database: the same segments when history comes before the two weeks' '
+	run 0 xlcfi-report weekly --date 2026-12-01 -o w49.xlsx && "$DUMP" w49.xlsx > cells &&
+	test "$(cell "RFM segments" B2)" != "" &&
+	run 0 xlcfi-report weekly --date 2026-12-01 --from-stdin -o s49.xlsx < lines.ndjson &&
+	"$DUMP" w49.xlsx | grep -v "^Summary	B3	" > a && "$DUMP" s49.xlsx | grep -v "^Summary	B3	" > b &&
+	diff -u a b
+'
 expect_success 'a bad record on stdin: refused with its line, exit 65, the report still written' '
 	{ head -n 1 lines.ndjson; echo "{\"kind\":\"line\"}"; tail -n +2 lines.ndjson; } > bad.ndjson &&
 	run 65 xlcfi-report weekly --date 2026-11-25 --from-stdin -o b.xlsx bad.ndjson &&
@@ -122,6 +129,24 @@ expect_success 'jobs/weekly-report.sh: last week'"'"'s xlsx and html in a dated 
 	week=$(TZ=Asia/Seoul date -d "7 days ago" +%G-W%V) &&
 	test -s "jobs/$week/weekly-report.xlsx" && grep -q "<svg" "jobs/$week/weekly-report.html" &&
 	test "$(jq -r .format out | paste -sd,)" = xlsx,html
+'
+expect_success 'a second currency first seen late in the period: the report is in the first code, as from records' '
+	sql -q -c "INSERT INTO orders (buyer_id, status, total_minor, currency, shipping_minor, placed_at) VALUES
+		(1, '"'"'paid'"'"', 4500, '"'"'KRW'"'"', 0, '"'"'2027-02-01T01:00:00+09'"'"'),
+		(2, '"'"'paid'"'"', 1234, '"'"'EUR'"'"', 0, '"'"'2027-02-03T01:00:00+09'"'"')" &&
+	sql -q -c "INSERT INTO order_items (order_id, line_no, product_id, quantity, unit_price_minor)
+		SELECT o.id, 1, 1, 1, o.total_minor FROM orders o WHERE o.placed_at >= '"'"'2027-02-01T00:00:00+09'"'"'" &&
+	run 0 xlcfi-report weekly --date 2027-02-01 -o cur.xlsx && "$DUMP" cur.xlsx > cells &&
+	test "$(jq .lines out)" -eq 2 &&
+	test "$(cell Summary B4)" = EUR && test "$(cell Summary B8)" = 57.34 &&
+	test "$(cell Detail G2)" = 45 && test "$(cell Detail G3)" = 12.34 &&
+	xlcfi-etl export --table order_lines | jq -c -s "sort_by(.occurred_at, .order_id, .line_no)[]" > cur.ndjson &&
+	run 0 xlcfi-report weekly --date 2027-02-01 --from-stdin -o curs.xlsx cur.ndjson &&
+	"$DUMP" cur.xlsx | grep -v "^Summary	B3	" > a && "$DUMP" curs.xlsx | grep -v "^Summary	B3	" > b &&
+	diff -u a b &&
+	run 0 xlcfi-report weekly --date 2027-02-01 -o cur.csv &&
+	sed -n 2p cur.csv | tr -d "\r" > got && echo "2027-02-01,$(cell Detail B2),1,KF-001,$(cell Detail E2),1,45.00,EUR" > want &&
+	diff -u want got
 '
 expect_code 73 'an output directory that is not there: exit 73' xlcfi-report weekly -o no/such/dir/w.xlsx
 

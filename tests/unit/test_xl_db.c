@@ -406,6 +406,181 @@ static void test_each_row(void **state)
 	xl_db_close(db);
 }
 
+static void test_copy_fields(void **state)
+{
+	char row[] = "1\tK\\\\F\t\\N\t\ta\\tb\\nc\\101\\x42\t\\N\n";
+	char one[] = "solo";
+	char *f[8];
+
+	(void)state;
+	assert_int_equal(xl_db_copy_fields(row, sizeof(row) - 1, f, 8), 6);
+	assert_string_equal(f[0], "1");
+	assert_string_equal(f[1], "K\\F");
+	assert_null(f[2]);
+	assert_string_equal(f[3], "");
+	assert_string_equal(f[4], "a\tb\ncAB");
+	assert_null(f[5]);
+	/* No newline, and fewer fields asked for than there are. */
+	assert_int_equal(xl_db_copy_fields(one, 4, f, 8), 1);
+	assert_string_equal(f[0], "solo");
+	memcpy(row, "x\ty\tz\n", 7);
+	assert_int_equal(xl_db_copy_fields(row, 6, f, 2), 2);
+	assert_string_equal(f[0], "x");
+	assert_string_equal(f[1], "y");
+}
+
+struct evens {
+	long long seen;
+	long long value;        /* the row handed over */
+	long long fail_at;
+};
+
+static int evens(char *row, size_t len, const char **out, size_t *outlen, void *arg, struct xl_err *err)
+{
+	struct evens *e = arg;
+	char *f[1];
+
+	assert_int_equal(xl_db_copy_fields(row, len, f, 1), 1);
+	e->seen++;
+	e->value = strtoll(f[0], NULL, 10);
+	if (e->value == e->fail_at)
+		return xl_err_set(err, XL_ERANGE, "row %lld is too much", e->value);
+	if (e->value % 2)
+		return 0;
+	*out = (const char *)&e->value;
+	*outlen = sizeof(e->value);
+	return 1;
+}
+
+static void test_copy_out_pull(void **state)
+{
+	struct xl_db *db = dbtest_connect(), *db2 = NULL;
+	struct xl_err err = XL_ERR_INIT;
+	char *row, *f[3];
+	size_t len;
+	long long n = 0, sum = 0;
+	int ret;
+
+	(void)state;
+	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g, 'a' || chr(9) || g, NULL FROM "
+						  "generate_series(1, 1000) g) TO STDOUT", NULL, NULL, &err), 0);
+	while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1) {
+		char want[32];
+
+		assert_int_equal(xl_db_copy_fields(row, len, f, 3), 3);
+		n++;
+		sum += strtoll(f[0], NULL, 10);
+		snprintf(want, sizeof(want), "a\t%s", f[0]);
+		assert_string_equal(f[1], want);
+		assert_null(f[2]);
+	}
+	assert_int_equal(ret, 0);
+	assert_int_equal(xl_db_copy_out_next(db, &row, &len, &err), 0);
+	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+	assert_int_equal(n, 1000);
+	assert_int_equal(sum, 500500);
+
+	/* Ended early: the rest is cancelled and the connection is usable. */
+	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 10000000) g) TO STDOUT",
+					      NULL, NULL, &err), 0);
+	assert_int_equal(xl_db_copy_out_next(db, &row, &len, &err), 1);
+	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+	assert_int_equal(value_of(db, "SELECT 42"), 42);
+
+	/* An error after some rows: the rows, then the error. */
+	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT 10 / (3 - g) FROM generate_series(1, 5) g) TO STDOUT",
+					      NULL, NULL, &err), 0);
+	n = 0;
+	while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1)
+		n++;
+	assert_int_equal(ret, -XL_EDB);
+	assert_string_equal(err.sqlstate, "22012");
+	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+	assert_int_equal(value_of(db, "SELECT 7"), 7);
+	assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT * FROM no_such_table) TO STDOUT", NULL, NULL, &err),
+			 -XL_EDB);
+
+	/* A filter on the reading thread: odd rows dropped, even ones handed over as binary, then an error. */
+	{
+		struct evens e = { 0, 0, 0 };
+		long long got = 0, v;
+
+		assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 100000) g) TO STDOUT",
+						      evens, &e, &err), 0);
+		n = 0;
+		while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1) {
+			assert_int_equal(len, sizeof(v));
+			memcpy(&v, row, sizeof(v));
+			assert_int_equal(v % 2, 0);
+			got += v;
+			n++;
+		}
+		assert_int_equal(ret, 0);
+		assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+		assert_int_equal(n, 50000);
+		assert_int_equal(got, 2500050000LL);
+		assert_int_equal(e.seen, 100000);
+
+		e = (struct evens){ 0, 0, 777 };
+		assert_int_equal(xl_db_copy_out_begin(db, "COPY (SELECT g FROM generate_series(1, 10000000) g) TO STDOUT",
+						      evens, &e, &err), 0);
+		n = 0;
+		while ((ret = xl_db_copy_out_next(db, &row, &len, &err)) == 1)
+			n++;
+		assert_int_equal(ret, -XL_ERANGE);
+		assert_string_equal(err.msg, "row 777 is too much");
+		assert_int_equal(n, 388);
+		assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+		assert_int_equal(value_of(db, "SELECT 42"), 42);
+	}
+	assert_int_equal(xl_db_copy_out_end(db, &err), 0);
+
+	/* A second connection like the first one, sharing its snapshot. */
+	assert_int_equal(xl_db_connect_like(&db2, db, &err), 0);
+	exec_ok(db, "CREATE TABLE IF NOT EXISTS snap_t (id int)");
+	exec_ok(db, "TRUNCATE snap_t");
+	exec_ok(db, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+	{
+		char *id = NULL;
+
+		assert_int_equal(xl_db_snapshot_export(db, &id, &err), 0);
+		exec_ok(db2, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+		assert_int_equal(xl_db_snapshot_import(db2, id, &err), 0);
+		free(id);
+		/* Only a snapshot's characters are let through to the statement. */
+		exec_ok(db2, "ROLLBACK");
+		exec_ok(db2, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+		assert_int_equal(xl_db_snapshot_import(db2, "1'; DROP TABLE snap_t; --", &err), -XL_EINVAL);
+		assert_int_equal(xl_db_snapshot_import(db2, "00000003-0000001B-1", &err), -XL_EDB);
+		exec_ok(db2, "ROLLBACK");
+		exec_ok(db2, "BEGIN ISOLATION LEVEL REPEATABLE READ");
+		assert_int_equal(xl_db_snapshot_export(db, &id, &err), 0);
+		assert_int_equal(xl_db_snapshot_import(db2, id, &err), 0);
+		free(id);
+	}
+	{
+		struct xl_db *db3 = dbtest_connect();
+
+		exec_ok(db3, "INSERT INTO snap_t VALUES (1)");
+		xl_db_close(db3);
+	}
+	/* Sent, then read later: the row inserted after the snapshot is not seen. */
+	{
+		struct rows r = { 0, 0, 0 };
+
+		assert_int_equal(xl_db_send(db2, "SELECT count(*) FROM snap_t", 0, NULL, &err), 0);
+		assert_int_equal(xl_db_recv_rows(db2, count_tuple, &r, &err), 0);
+		assert_int_equal(r.n, 1);
+		assert_int_equal(r.sum, 0);
+	}
+	exec_ok(db2, "COMMIT");
+	exec_ok(db, "COMMIT");
+	assert_int_equal(value_of(db2, "SELECT count(*) FROM snap_t"), 1);
+	exec_ok(db, "DROP TABLE snap_t");
+	xl_db_close(db2);
+	xl_db_close(db);
+}
+
 static void test_pipeline(void **state)
 {
 	struct xl_db *db = dbtest_connect();
@@ -494,6 +669,8 @@ int main(void)
 		cmocka_unit_test(test_pipeline_abort),
 		cmocka_unit_test(test_copy),
 		cmocka_unit_test(test_each_row),
+		cmocka_unit_test(test_copy_fields),
+		cmocka_unit_test(test_copy_out_pull),
 		cmocka_unit_test(test_pipeline),
 		cmocka_unit_test(test_notify),
 		cmocka_unit_test(test_connection_lost),

@@ -414,6 +414,82 @@ static void test_rollover(void **state)
 	expect_detail_sheet(f->path[0], 7, 5, 6);
 }
 
+/* The finish hook: fills in the sums once the detail has been read. */
+struct late {
+	struct xl_report *r;
+	const struct lines *l;
+	int calls, fail;
+};
+
+static int finish_late(void *arg, struct xl_err *err)
+{
+	struct late *k = arg;
+	struct xl_report full = full_report(NULL);
+
+	k->calls++;
+	/* Every detail line was asked for first. */
+	assert_int_equal(k->l->i, k->l->n);
+	if (k->fail)
+		return xl_err_set(err, XL_EDB, "segments query failed");
+	k->r->current = full.current;
+	k->r->previous = full.previous;
+	k->r->trend = full.trend, k->r->ntrend = full.ntrend;
+	k->r->top = full.top, k->r->ntop = full.ntop;
+	k->r->categories = full.categories, k->r->ncategories = full.ncategories;
+	k->r->segments = full.segments, k->r->nsegments = full.nsegments;
+	return 0;
+}
+
+static void test_finish_hook(void **state)
+{
+	struct fixture *f = *state;
+	struct lines l = { .n = 7 };
+	struct xl_report r = { .title = "Weekly sales report", .period_name = "week", .currency = "KRW",
+			       .first = { 2026, 11, 23 }, .last = { 2026, 11, 29 },
+			       .generated_us = INT64_C(1795964400000000),
+			       .next_line = next_line, .next_line_arg = &l };
+	struct late k = { &r, &l, 0, 0 };
+	struct xl_err err = XL_ERR_INIT;
+	char names[256];
+	char *sheet, *list;
+
+	r.finish = finish_late;
+	r.finish_arg = &k;
+	write_ok(&r, f->path[0], 3);
+	assert_int_equal(k.calls, 1);
+	/* The same sheets, in the same order, as a report filled in beforehand. */
+	sheet_names(f->path[0], names, sizeof(names));
+	assert_string_equal(names, "Summary|Trend|Top products|Categories|RFM segments|"
+				   "Detail|Detail 2|Detail 3");
+	sheet = zip_must_read(f->path[0], "xl/worksheets/sheet1.xml");
+	assert_contains(sheet, "<v>1214500</v>");
+	assert_contains(sheet, "<v>0.2145</v>");
+	free(sheet);
+	sheet = zip_must_read(f->path[0], "xl/worksheets/sheet5.xml");
+	assert_contains(sheet, "<t>Champions</t>");
+	free(sheet);
+	list = zip_names(f->path[0]);
+	assert_non_null(list);
+	assert_contains(list, "xl/charts/chart3.xml");
+	free(list);
+	expect_detail_sheet(f->path[0], 7, 3, 4);
+	expect_detail_sheet(f->path[0], 8, 1, 7);
+
+	/* Without a detail the hook still runs, once. */
+	r.next_line = NULL;
+	l = (struct lines){ .n = 0 };
+	k.calls = 0;
+	write_ok(&r, f->path[0], 0);
+	assert_int_equal(k.calls, 1);
+	sheet_names(f->path[0], names, sizeof(names));
+	assert_string_equal(names, "Summary|Trend|Top products|Categories|RFM segments");
+
+	/* Its failure is the writer's. */
+	k.fail = 1;
+	assert_int_equal(xl_xlsx_report_write_opt(&r, f->path[0], 0, &err), -XL_EDB);
+	assert_string_equal(err.msg, "segments query failed");
+}
+
 static void test_callback_error(void **state)
 {
 	struct fixture *f = *state;
@@ -516,6 +592,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_full, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rollover, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_callback_error, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_finish_hook, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_empty, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_other_currency, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_cannot_create, setup, teardown),
