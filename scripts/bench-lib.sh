@@ -5,7 +5,7 @@
 #   work, xlcfi, dsn (also XLCFI_DSN and XLCFI_HOME),
 #   q ARGS...          psql on the cluster, quiet, unaligned, tuples only,
 #   seconds CMD...     wall time of one run of CMD, in seconds,
-#   median             the median of numbers on stdin, one a line,
+#   and the helpers of scripts/bench-util.sh (timed, median, mib, ratio, group),
 #   rss CMD...         peak RSS of one run of CMD, in MiB.
 "$top/scripts/install-deps.sh" --bench
 make -s -C "$top" all >/dev/null
@@ -20,6 +20,8 @@ trap cleanup EXIT
 dsn=$("$xlcfi" db dsn)
 export XLCFI_DSN="$dsn"
 q() { psql -X -q -At -v ON_ERROR_STOP=1 "$dsn" "$@"; }
+# shellcheck source=scripts/bench-util.sh
+. "$top/scripts/bench-util.sh"
 
 seconds() {
 	s=$(date +%s%N)
@@ -27,5 +29,4 @@ seconds() {
 	e=$(date +%s%N)
 	echo "$(( (e - s) / 1000000 ))" | awk '{ printf "%.2f\n", $1 / 1000 }'
 }
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 rss() { /usr/bin/time -f "%M" -o "$work/rss" "$@" > /dev/null 2>&1 || true; echo $(( $(cat "$work/rss") / 1024 )); }

@@ -103,7 +103,6 @@ tps=$(median < "$work/tps")
 txns=$(median < "$work/txns" | cut -d/ -f1)
 
 rate() { echo "$1 $2" | awk '{ printf "%.0f", $1 / $2 }'; }
-ratio() { echo "$1 $2" | awk '{ printf "%.2fx", $1 / $2 }'; }
 r_a=$(rate "$total" "$t_a")
 r_b=$(rate "$total" "$t_b")
 echo

@@ -54,6 +54,10 @@ trap 'rm -rf "$work"' EXIT
 # Nothing here reads the database: keep the commands off any configured one.
 export XLCFI_HOME="$work/home"
 unset XLCFI_DSN PGHOST PGPORT PGDATABASE PGUSER PGSERVICE || true
+name=recommend
+bench_wrap="flock $lock"
+# shellcheck source=scripts/bench-util.sh
+. "$top/scripts/bench-util.sh"
 
 # bench NAME SRC CMD...: RUNS runs of CMD (stdin from SRC, stdout to
 # $work/NAME.out), each printing a JSON record with seconds_per_iteration;
@@ -72,22 +76,6 @@ bench() {
 	sort -n "$work/$b.rss" | tail -n 1 > "$work/$b.kib"
 	median < "$work/$b.t"
 }
-# timed NAME SRC CMD...: one run of CMD under the lock and /usr/bin/time;
-# its peak RSS is added to $work/NAME.rss. A failure stops the benchmark.
-timed() {
-	b=$1 src=$2
-	shift 2
-	if ! flock "$lock" /usr/bin/time -f %M -o "$work/$b.time" "$@" < "$src" > "$work/$b.out" 2> "$work/$b.err"; then
-		tail -n 5 "$work/$b.err" >&2
-		echo "bench-recommend: $b failed: $*" >&2
-		exit 1
-	fi
-	tail -n 1 "$work/$b.time" >> "$work/$b.rss"
-}
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-mib() { awk '{ printf "%.1f", $1 / 1024 }' "$work/$1.kib"; }
-ratio() { echo "$1 $2" | awk '{ printf "%.2fx", $1 / $2 }'; }
-group() { echo "$1" | awk '{ n = $1; o = ""; while (length(n) > 3) { o = "," substr(n, length(n) - 2) o; n = substr(n, 1, length(n) - 3) } print n o }'; }
 field() { jq -r ".$2" "$work/$1.out"; }
 
 # iterations SET: part 1 on $work/SET.ndjson; the models stay in $work/SET-F.model.

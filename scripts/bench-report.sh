@@ -63,21 +63,6 @@ bench() {
 	sort -n "$work/$b.rss" | tail -n 1 > "$work/$b.kib"
 	median < "$work/$b.t"
 }
-# timed NAME SRC CMD...: one run of CMD under /usr/bin/time; its peak RSS is
-# added to $work/NAME.rss. A failure stops the benchmark.
-timed() {
-	b=$1 src=$2
-	shift 2
-	if ! /usr/bin/time -f %M -o "$work/$b.time" "$@" < "$src" > "$work/$b.out" 2> "$work/$b.err"; then
-		tail -n 5 "$work/$b.err" >&2
-		echo "bench-report: $b failed: $*" >&2
-		exit 1
-	fi
-	tail -n 1 "$work/$b.time" >> "$work/$b.rss"
-}
-mib() { awk '{ printf "%.1f", $1 / 1024 }' "$work/$1.kib"; }
-ratio() { echo "$1 $2" | awk '{ printf "%.2fx", $1 / $2 }'; }
-group() { echo "$1" | awk '{ n = $1; o = ""; while (length(n) > 3) { o = "," substr(n, length(n) - 2) o; n = substr(n, 1, length(n) - 3) } print n o }'; }
 
 echo "generating $(group "$lines") order lines of October 2026 ..." >&2
 # 10 categories, 20,000 users, 2,000 products with Korean names; orders of
