@@ -809,10 +809,26 @@ static int write_format(struct xl_report_build *b, enum xl_report_format format,
 }
 
 /* One try at writing the report from the database. */
+/* Write the report to path through a temporary file: whole or not at all. */
+static int write_atomic(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
+			struct xl_err *err)
+{
+	struct xl_atfile f;
+	int ret;
+
+	if ((ret = xl_atfile_open(&f, path, err)) < 0)
+		return ret;
+	ret = write_format(b, format, &f, cp949, err);
+	if (ret < 0) {
+		xl_atfile_abort(&f);
+		return ret;
+	}
+	return xl_atfile_commit(&f, err);
+}
+
 static int write_db_once(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
 			 struct xl_err *err)
 {
-	struct xl_atfile f;
 	int ret;
 
 	if ((ret = stream_begin(b, err)) < 0)
@@ -835,14 +851,7 @@ static int write_db_once(struct xl_report_build *b, enum xl_report_format format
 	b->r.next_line_arg = b;
 	b->r.finish = db_finish;
 	b->r.finish_arg = b;
-	if ((ret = xl_atfile_open(&f, path, err)) < 0)
-		return ret;
-	ret = write_format(b, format, &f, cp949, err);
-	if (ret < 0) {
-		xl_atfile_abort(&f);
-		return ret;
-	}
-	return xl_atfile_commit(&f, err);
+	return write_atomic(b, format, path, cp949, err);
 }
 
 static int write_db(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
@@ -868,7 +877,6 @@ static int write_db(struct xl_report_build *b, enum xl_report_format format, con
 int xl_report_build_write(struct xl_report_build *b, enum xl_report_format format, const char *path, int cp949,
 			  struct xl_err *err)
 {
-	struct xl_atfile f;
 	int ret;
 
 	if (b->db)
@@ -884,14 +892,7 @@ int xl_report_build_write(struct xl_report_build *b, enum xl_report_format forma
 	b->r.next_line = next_line;
 	b->r.next_line_arg = b;
 	b->r.finish = NULL;
-	if ((ret = xl_atfile_open(&f, path, err)) < 0)
-		return ret;
-	ret = write_format(b, format, &f, cp949, err);
-	if (ret < 0) {
-		xl_atfile_abort(&f);
-		return ret;
-	}
-	return xl_atfile_commit(&f, err);
+	return write_atomic(b, format, path, cp949, err);
 }
 
 uint64_t xl_report_build_lines(const struct xl_report_build *b)
