@@ -14,6 +14,7 @@
 #include "xl_als.h"
 #include "xl_db.h"
 #include "xl_exit.h"
+#include "xl_hash.h"
 #include "xl_jsonl.h"
 #include "xl_log.h"
 #include "xl_num.h"
@@ -166,6 +167,8 @@ struct ctx {
 	size_t nfiles, max_line;
 	struct xl_records rec;
 	struct xl_db *db;         /* opened on demand */
+	struct xl_hash named;     /* --names: the SKUs already asked about, by slot */
+	char **name_of;           /* their names by slot (NULL: not in the catalogue) */
 };
 
 /* ------------------------------------------------------------ helpers */
@@ -247,30 +250,42 @@ static void write_rec(struct ctx *c, json_t *r)
 		die_err(c, &err);
 }
 
-/* Add "name" to the records' "item" (or key) from the database, when --names. */
+/*
+ * Add "name" to the records' "item" (or key) from the database, when
+ * --names. Each SKU is asked for once a run: a batch of every user asks
+ * at most once per item.
+ */
 static void add_names(struct ctx *c, json_t **recs, size_t n, const char *key)
 {
-	const char **skus;
-	char **names;
+	const char **ask;
+	char **got;
+	size_t nask = 0, before = xl_hash_count(&c->named);
 	struct xl_err err = XL_ERR_INIT;
 
 	if (!c->names || n == 0)
 		return;
-	skus = xl_xcalloc(n, sizeof(*skus));
-	names = xl_xcalloc(n, sizeof(*names));
-	for (size_t i = 0; i < n; i++)
-		skus[i] = json_string_value(json_object_get(recs[i], key));
-	if (xl_recdata_names(db(c), skus, n, names, &err) < 0) {
-		free(skus);
-		free(names);
+	ask = xl_xcalloc(n, sizeof(*ask));
+	for (size_t i = 0; i < n; i++) {
+		int added;
+		const char *sku = json_string_value(json_object_get(recs[i], key));
+
+		xl_hash_str(&c->named, sku, &added);
+		if (added)
+			ask[nask++] = sku;
+	}
+	c->name_of = xl_xrealloc(c->name_of, sizeof(*c->name_of) * (xl_hash_count(&c->named) + 1));
+	got = c->name_of + before;
+	memset(got, 0, sizeof(*got) * nask);
+	if (nask && xl_recdata_names(db(c), ask, nask, got, &err) < 0) {
+		free(ask);
 		die_err(c, &err);
 	}
+	free(ask);
 	for (size_t i = 0; i < n; i++) {
-		json_object_set_new(recs[i], "name", names[i] ? json_string(names[i]) : json_null());
-		free(names[i]);
+		size_t slot = xl_hash_str(&c->named, json_string_value(json_object_get(recs[i], key)), NULL);
+
+		json_object_set_new(recs[i], "name", c->name_of[slot] ? json_string(c->name_of[slot]) : json_null());
 	}
-	free(skus);
-	free(names);
 }
 
 /* Write n records, named first when asked, and free them. */
@@ -653,30 +668,12 @@ static int cmd_related(struct ctx *c)
 	}
 	if (c->cooccur) {
 		/* The transpose of the training matrix, built for this one question. */
-		struct xl_csr ui = XL_CSR_INIT, iu = XL_CSR_INIT;
-		uint32_t *r = xl_xmalloc(sizeof(uint32_t) * (in->nnz + 1)), *cc = xl_xmalloc(sizeof(uint32_t) * (in->nnz + 1));
-		float *v = xl_xmalloc(sizeof(float) * (in->nnz + 1));
-		size_t n = 0;
+		struct xl_csr ui, iu = XL_CSR_INIT;
 
-		for (uint32_t u = 0; u < in->nusers; u++) {
-			const uint32_t *it;
-			const float *sv;
-			size_t ni = xl_recmodel_user_items(m, u, &it, &sv);
-
-			for (size_t a = 0; a < ni; a++, n++) {
-				r[n] = u;
-				cc[n] = it[a];
-				v[n] = 1;
-			}
-		}
-		xl_csr_build(&ui, in->nusers, in->nitems, r, cc, v, n);
+		xl_recmodel_matrix(m, &ui);
 		xl_csr_transpose(&ui, &iu);
 		xl_rec_cooccur(ui.indptr, ui.indices, iu.indptr, iu.indices, in->nitems, j, scores);
-		xl_csr_release(&ui);
 		xl_csr_release(&iu);
-		free(r);
-		free(cc);
-		free(v);
 	} else {
 		xl_rec_cosine(xl_recmodel_item_factors(m), xl_recmodel_item_norms(m), in->nitems, in->factors, j, scores);
 	}
@@ -707,17 +704,15 @@ static int cmd_explain(struct ctx *c)
 	float *contrib;
 	struct xl_rec_hit *hits;
 	json_t **recs;
-	uint32_t *all;
 
 	if (!c->user || !c->sku)
 		xl_die_usage("explain needs --user and --sku");
 	if (xl_recmodel_find_user(m, c->user, &u) < 0 || xl_recmodel_find_item(m, c->sku, &j) < 0) {
-		int nouser = xl_recmodel_find_user(m, c->user, &u) < 0;
+		const char *what = xl_recmodel_find_user(m, c->user, &u) < 0 ? "user" : "item";
 
 		xl_recmodel_close(m);
 		xl_records_abandon(&c->rec);
-		xl_die(XL_EXIT_DATAERR, "%s '%s' is not in the model", nouser ? "user" : "item",
-		       nouser ? c->user : c->sku);
+		xl_die(XL_EXIT_DATAERR, "%s '%s' is not in the model", what, *what == 'u' ? c->user : c->sku);
 	}
 	n = xl_recmodel_user_items(m, u, &items, &rv);
 	contrib = xl_xmalloc(sizeof(float) * (n + 1));
@@ -728,7 +723,6 @@ static int cmd_explain(struct ctx *c)
 		die_err(c, &err);
 	}
 	/* Rank the past items by contribution: their positions as "items". */
-	all = xl_xmalloc(sizeof(uint32_t) * (n + 1));
 	hits = xl_xmalloc(sizeof(*hits) * (c->limit + 1));
 	recs = xl_xmalloc(sizeof(*recs) * (c->limit + 1));
 	got = xl_rec_top(contrib, (uint32_t)n, NULL, 0, NULL, c->limit, hits);
@@ -739,7 +733,6 @@ static int cmd_explain(struct ctx *c)
 		json_object_set_new(recs[h], "strength", score_json(rv[hits[h].item]));
 	}
 	write_all(c, recs, got, "item");
-	free(all);
 	free(hits);
 	free(recs);
 	free(contrib);
@@ -781,22 +774,12 @@ static int cmd_batch(struct ctx *c)
 {
 	struct batch b = { c, open_model(c), NULL, XL_ERR_INIT };
 	const struct xl_recmodel_info *in = xl_recmodel_info(b.m);
-	const uint32_t *items0;
-	const float *rv0;
-	uint64_t *indptr = xl_xmalloc(sizeof(uint64_t) * (in->nusers + 1));
+	struct xl_csr had;
 	int64_t model_id = 0;
 	uint64_t rows = 0;
 	int ret;
 
-	/* The training matrix's rows lie end to end in the file: one CSR. */
-	xl_recmodel_user_items(b.m, 0, &items0, &rv0);
-	indptr[0] = 0;
-	for (uint32_t u = 0; u < in->nusers; u++) {
-		const uint32_t *it;
-		const float *sv;
-
-		indptr[u + 1] = indptr[u] + xl_recmodel_user_items(b.m, u, &it, &sv);
-	}
+	xl_recmodel_matrix(b.m, &had);
 	if (c->to_db) {
 		char params[256];
 
@@ -807,7 +790,7 @@ static int cmd_batch(struct ctx *c)
 			goto fail;
 	}
 	ret = xl_rec_batch(xl_recmodel_user_factors(b.m), in->nusers, xl_recmodel_item_factors(b.m), in->nitems,
-			   in->factors, c->include ? NULL : indptr, items0, c->limit, batch_user, &b);
+			   in->factors, c->include ? NULL : had.indptr, had.indices, c->limit, batch_user, &b);
 	if (ret < 0)
 		goto fail;
 	if (b.store) {
@@ -819,12 +802,10 @@ static int cmd_batch(struct ctx *c)
 		write_rec(c, json_pack("{s:I, s:s, s:I, s:I}", "model_id", (json_int_t)model_id, "kind", "als",
 				       "users", (json_int_t)in->nusers, "rows", (json_int_t)rows));
 	}
-	free(indptr);
 	xl_recmodel_close(b.m);
 	return 0;
 fail:
 	xl_recstore_abort(b.store);
-	free(indptr);
 	xl_recmodel_close(b.m);
 	if (b.err.code == XL_EINVAL) {
 		xl_db_close(c->db);
@@ -852,11 +833,12 @@ static int cmd_popular(struct ctx *c)
 	scores = xl_xmalloc(sizeof(float) * (ni + 1));
 	xl_recdata_popular(&d, c->window_us, c->as_of, half, scores);
 	got = xl_rec_top(scores, (uint32_t)ni, NULL, 0, NULL, c->limit, hits);
-	for (size_t h = 0; h < got && hits[h].score > 0; h++)
-		recs[h] = hit_record(NULL, NULL, xl_hash_skey(&d.items, hits[h].item), (uint32_t)h + 1, hits[h].score,
-				     NULL);
+	/* Items with nothing in the window are not popular. */
 	while (got > 0 && hits[got - 1].score <= 0)
 		got--;
+	for (size_t h = 0; h < got; h++)
+		recs[h] = hit_record(NULL, NULL, xl_hash_skey(&d.items, hits[h].item), (uint32_t)h + 1, hits[h].score,
+				     NULL);
 	write_all(c, recs, got, "item");
 	free(recs);
 	free(hits);
@@ -1039,6 +1021,10 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 	case S_EVAL: cmd_eval(&c); break;
 	}
 	xl_db_close(c.db);
+	for (size_t i = 0; i < xl_hash_count(&c.named); i++)
+		free(c.name_of[i]);
+	free(c.name_of);
+	xl_hash_release(&c.named);
 	status = xl_records_close(&c.rec, &err);
 	if (err.code)
 		xl_error("%s", err.msg);

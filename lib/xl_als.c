@@ -322,13 +322,12 @@ static void row_apply(const float *y, uint32_t k, const uint32_t *idx, const flo
 #define CHUNK 64
 
 struct scratch {
-	float *r, *p, *ap, *a, *b;   /* one row's vectors (and the k x k system) */
+	float *p, *ap, *a, *b;       /* one row's vectors (and the k x k system) */
 	float *br, *bp, *bap, *rs;   /* a block of CHUNK rows, for the CG solver */
 };
 
 static void scratch_init(struct scratch *s, uint32_t k)
 {
-	s->r = xl_xmalloc(sizeof(float) * k);
 	s->p = xl_xmalloc(sizeof(float) * k);
 	s->ap = xl_xmalloc(sizeof(float) * k);
 	s->a = xl_xmalloc(sizeof(float) * k * k);
@@ -341,7 +340,6 @@ static void scratch_init(struct scratch *s, uint32_t k)
 
 static void scratch_release(struct scratch *s)
 {
-	free(s->r);
 	free(s->p);
 	free(s->ap);
 	free(s->a);

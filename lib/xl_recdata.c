@@ -217,11 +217,29 @@ int xl_recdata_names(struct xl_db *db, const char *const *skus, size_t n, char *
 	xl_buf_addch(&arr, '}');
 	params[0] = arr.buf;
 	ret = xl_db_exec(db, sql, 1, params, &res, err);
-	if (ret == 0)
-		for (int r = 0; r < PQntuples(res); r++)
-			for (size_t i = 0; i < n; i++)
-				if (!names[i] && !strcmp(skus[i], PQgetvalue(res, r, 0)))
-					names[i] = xl_xstrdup(PQgetvalue(res, r, 1));
+	if (ret == 0) {
+		/* The rows matched to the SKUs by hash (a SKU asked twice gets its name twice). */
+		struct xl_hash h = XL_HASH_INIT;
+		size_t *slot = xl_xmalloc(sizeof(*slot) * (n ? n : 1)), nslots;
+		const char **by_slot;
+
+		for (size_t i = 0; i < n; i++)
+			slot[i] = xl_hash_str(&h, skus[i], NULL);
+		nslots = xl_hash_count(&h);
+		by_slot = xl_xcalloc(nslots + 1, sizeof(*by_slot));
+		for (int r = 0; r < PQntuples(res); r++) {
+			size_t at = xl_hash_str(&h, PQgetvalue(res, r, 0), NULL);
+
+			if (at < nslots)
+				by_slot[at] = PQgetvalue(res, r, 1);
+		}
+		for (size_t i = 0; i < n; i++)
+			if (!names[i] && by_slot[slot[i]])
+				names[i] = xl_xstrdup(by_slot[slot[i]]);
+		free(slot);
+		free((void *)by_slot);
+		xl_hash_release(&h);
+	}
 	PQclear(res);
 	xl_buf_release(&arr);
 	return ret;

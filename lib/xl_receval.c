@@ -9,6 +9,22 @@
 #include "xl_rec.h"
 #include "xl_banned.h"
 
+/* Whether the ascending list l[0..n-1] holds v. */
+static int has(const uint32_t *l, size_t n, uint32_t v)
+{
+	size_t lo = 0, hi = n;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (l[mid] < v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < n && l[lo] == v;
+}
+
 void xl_receval_add(struct xl_receval_acc *a, const uint32_t *ranked, size_t nranked, const uint32_t *truth,
 		    size_t ntruth)
 {
@@ -20,18 +36,7 @@ void xl_receval_add(struct xl_receval_acc *a, const uint32_t *ranked, size_t nra
 	for (size_t i = 0; i < cut; i++)
 		idcg += 1.0 / log2((double)i + 2);
 	for (size_t i = 0; i < nranked && i < a->k; i++) {
-		/* truth is ascending: binary search. */
-		size_t lo = 0, hi = ntruth;
-
-		while (lo < hi) {
-			size_t mid = (lo + hi) / 2;
-
-			if (truth[mid] < ranked[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < ntruth && truth[lo] == ranked[i]) {
+		if (has(truth, ntruth, ranked[i])) {
 			hit++;
 			ap += (double)hit / (double)(i + 1);
 			dcg += 1.0 / log2((double)i + 2);
@@ -139,22 +144,6 @@ static int cmp_pair(const void *a, const void *b)
 	if (x->row != y->row)
 		return x->row < y->row ? -1 : 1;
 	return x->col < y->col ? -1 : x->col > y->col;
-}
-
-/* Whether the ascending list l[0..n-1] holds v. */
-static int has(const uint32_t *l, size_t n, uint32_t v)
-{
-	size_t lo = 0, hi = n;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-
-		if (l[mid] < v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo < n && l[lo] == v;
 }
 
 int xl_receval_run(const struct xl_recdata *d, const struct xl_receval_opts *o, xl_als_progress_fn *progress,

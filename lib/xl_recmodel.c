@@ -85,16 +85,6 @@ static void pad_to_align(struct writer *w)
 		put(w, zeros, ALIGN - w->pos % ALIGN);
 }
 
-/* A string table: offsets and text. */
-static void string_sizes(const char *const *ids, uint32_t n, uint64_t *text_len)
-{
-	uint64_t t = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		t += strlen(ids[i]) + 1;
-	*text_len = t;
-}
-
 static int cmp_ids(const void *a, const void *b, void *ids)
 {
 	const char *const *s = ids;
@@ -155,7 +145,6 @@ int xl_recmodel_write(const char *path, const struct xl_recmodel_data *d, struct
 	struct writer w = { 0 };
 	float *gram = NULL, *norms = NULL, *pop = NULL;
 	const char *params = d->params_json ? d->params_json : "{}";
-	uint64_t text;
 	int ret = -1;
 
 	if (id_order(d->user_ids, d->nusers, &uorder) < 0)
@@ -180,7 +169,31 @@ int xl_recmodel_write(const char *path, const struct xl_recmodel_data *d, struct
 
 	if (xl_atfile_open(&f, path, err) < 0)
 		goto out;
+	/*
+	 * The sections go out one after the other, their offsets noted and
+	 * their CRC kept as they go; the header, written last over a
+	 * placeholder, has the offsets, and its own CRC is combined with the
+	 * sections' (the file's CRC is of the header with crc = 0, then the rest).
+	 */
 	memset(&h, 0, sizeof(h));
+	if (fwrite(&h, sizeof(h), 1, f.fp) != 1)
+		w.failed = 1;
+	w.fp = f.fp;
+	w.pos = sizeof(h);
+	w.crc = crc32(0L, Z_NULL, 0);
+	put_strings(&w, &h, S_USER_OFFS, d->user_ids, d->nusers);
+	put_section(&w, &h, S_USER_ORDER, uorder, (uint64_t)d->nusers * 4);
+	put_strings(&w, &h, S_ITEM_OFFS, d->item_ids, d->nitems);
+	put_section(&w, &h, S_ITEM_ORDER, iorder, (uint64_t)d->nitems * 4);
+	put_section(&w, &h, S_X, d->user_factors, (uint64_t)d->nusers * k * 4);
+	put_section(&w, &h, S_Y, d->item_factors, (uint64_t)d->nitems * k * 4);
+	put_section(&w, &h, S_GRAM, gram, (uint64_t)k * k * 4);
+	put_section(&w, &h, S_NORMS, norms, (uint64_t)d->nitems * 4);
+	put_section(&w, &h, S_POP, pop, (uint64_t)d->nitems * 4);
+	put_section(&w, &h, S_INDPTR, d->ui->indptr, ((uint64_t)d->nusers + 1) * 8);
+	put_section(&w, &h, S_INDICES, d->ui->indices, d->ui->nnz * 4);
+	put_section(&w, &h, S_DATA, d->ui->data, d->ui->nnz * 4);
+	put_section(&w, &h, S_PARAMS, params, strlen(params) + 1);
 	memcpy(h.magic, magic, sizeof(magic));
 	h.version = XL_RECMODEL_VERSION;
 	h.header_size = sizeof(h);
@@ -196,71 +209,9 @@ int xl_recmodel_write(const char *path, const struct xl_recmodel_data *d, struct
 	h.nnz = d->ui->nnz;
 	h.trained_at = d->trained_at;
 	h.train_seconds = d->train_seconds;
-
-	/* First pass: lay the sections out to know the offsets (no writing). */
-	w.fp = f.fp;
-	w.crc = crc32(0L, Z_NULL, 0);
-	{
-		uint64_t pos = sizeof(h);
-		uint64_t sizes[S_COUNT];
-
-#define ALIGNED(x) (((x) + ALIGN - 1) / ALIGN * ALIGN)
-		string_sizes(d->user_ids, d->nusers, &text);
-		sizes[S_USER_OFFS] = ((uint64_t)d->nusers + 1) * 8;
-		sizes[S_USER_STR] = text;
-		sizes[S_USER_ORDER] = (uint64_t)d->nusers * 4;
-		string_sizes(d->item_ids, d->nitems, &text);
-		sizes[S_ITEM_OFFS] = ((uint64_t)d->nitems + 1) * 8;
-		sizes[S_ITEM_STR] = text;
-		sizes[S_ITEM_ORDER] = (uint64_t)d->nitems * 4;
-		sizes[S_X] = (uint64_t)d->nusers * k * 4;
-		sizes[S_Y] = (uint64_t)d->nitems * k * 4;
-		sizes[S_GRAM] = (uint64_t)k * k * 4;
-		sizes[S_NORMS] = (uint64_t)d->nitems * 4;
-		sizes[S_POP] = (uint64_t)d->nitems * 4;
-		sizes[S_INDPTR] = ((uint64_t)d->nusers + 1) * 8;
-		sizes[S_INDICES] = d->ui->nnz * 4;
-		sizes[S_DATA] = d->ui->nnz * 4;
-		sizes[S_PARAMS] = strlen(params) + 1;
-		for (int s = 0; s < S_COUNT; s++) {
-			pos = ALIGNED(pos);
-			h.off[s] = pos;
-			h.len[s] = sizes[s];
-			pos += sizes[s];
-		}
-		h.file_size = pos;
-#undef ALIGNED
-	}
-	/* The CRC covers the header with crc = 0, then everything after it. */
-	h.crc = 0;
-	{
-		struct header laid = h;
-
-		w.pos = 0;
-		put(&w, &h, sizeof(h));
-		put_strings(&w, &h, S_USER_OFFS, d->user_ids, d->nusers);
-		put_section(&w, &h, S_USER_ORDER, uorder, (uint64_t)d->nusers * 4);
-		put_strings(&w, &h, S_ITEM_OFFS, d->item_ids, d->nitems);
-		put_section(&w, &h, S_ITEM_ORDER, iorder, (uint64_t)d->nitems * 4);
-		put_section(&w, &h, S_X, d->user_factors, (uint64_t)d->nusers * k * 4);
-		put_section(&w, &h, S_Y, d->item_factors, (uint64_t)d->nitems * k * 4);
-		put_section(&w, &h, S_GRAM, gram, (uint64_t)k * k * 4);
-		put_section(&w, &h, S_NORMS, norms, (uint64_t)d->nitems * 4);
-		put_section(&w, &h, S_POP, pop, (uint64_t)d->nitems * 4);
-		put_section(&w, &h, S_INDPTR, d->ui->indptr, ((uint64_t)d->nusers + 1) * 8);
-		put_section(&w, &h, S_INDICES, d->ui->indices, d->ui->nnz * 4);
-		put_section(&w, &h, S_DATA, d->ui->data, d->ui->nnz * 4);
-		put_section(&w, &h, S_PARAMS, params, strlen(params) + 1);
-		/* The layout written must be the one planned, which the header already holds. */
-		if (memcmp(laid.off, h.off, sizeof(h.off)) || memcmp(laid.len, h.len, sizeof(h.len)) ||
-		    w.pos != h.file_size) {
-			xl_err_set(err, XL_EFAIL, "internal error: model layout mismatch");
-			xl_atfile_abort(&f);
-			goto out;
-		}
-	}
-	h.crc = (uint32_t)w.crc;
-	/* Rewrite the header with its checksum in place. */
+	h.file_size = w.pos;
+	h.crc = (uint32_t)crc32_combine(crc32(crc32(0L, Z_NULL, 0), (const Bytef *)&h, sizeof(h)), w.crc,
+					(z_off_t)(w.pos - sizeof(h)));
 	if (w.failed || fflush(f.fp) != 0 || fseek(f.fp, 0, SEEK_SET) != 0 ||
 	    fwrite(&h, sizeof(h), 1, f.fp) != 1) {
 		xl_err_set(err, XL_EIO, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
@@ -511,4 +462,15 @@ size_t xl_recmodel_user_items(const struct xl_recmodel *m, uint32_t u, const uin
 	*items = m->indices + b;
 	*strengths = m->data + b;
 	return (size_t)(m->indptr[u + 1] - b);
+}
+
+void xl_recmodel_matrix(const struct xl_recmodel *m, struct xl_csr *view)
+{
+	/* The struct's pointers are not const; the mapping is read-only, as the header says. */
+	view->nrows = m->h->nusers;
+	view->ncols = m->h->nitems;
+	view->nnz = m->h->nnz;
+	view->indptr = (uint64_t *)(uintptr_t)m->indptr;
+	view->indices = (uint32_t *)(uintptr_t)m->indices;
+	view->data = (float *)(uintptr_t)m->data;
 }

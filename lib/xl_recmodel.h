@@ -96,4 +96,11 @@ const float *xl_recmodel_popularity(const struct xl_recmodel *m);
 size_t xl_recmodel_user_items(const struct xl_recmodel *m, uint32_t u, const uint32_t **items,
 			      const float **strengths);
 
+/*
+ * The whole training matrix (users x items) as a CSR view onto the mapped
+ * file, for the calls that take a struct xl_csr or its arrays. Borrowed
+ * and read-only: never write or release it. Cannot fail.
+ */
+void xl_recmodel_matrix(const struct xl_recmodel *m, struct xl_csr *view);
+
 #endif
