@@ -457,6 +457,13 @@ int xl_db_exec_retry(struct xl_db *db, int max_attempts, const char *sql, int np
 	char last[XL_ERR_MSGMAX] = "serialization failure";
 	int ret = 0;
 
+	/*
+	 * Inside a transaction a failed statement has aborted it: running the
+	 * statement again cannot help. The conflict goes back as it is, for
+	 * the transaction's owner (xl_db_transaction) to run all of it again.
+	 */
+	if (PQtransactionStatus(db->conn) != PQTRANS_IDLE)
+		return xl_db_exec(db, sql, nparams, params, res, err);
 	if (max_attempts < 1)
 		max_attempts = 1;
 	for (int attempt = 1; attempt <= max_attempts; attempt++) {

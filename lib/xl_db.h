@@ -127,7 +127,9 @@ int xl_db_err_retryable(const struct xl_err *err);
  * e.g. a call of a database function): on a serialization failure or a
  * deadlock it is run again, at most max_attempts times in all, with the
  * same back-off as xl_db_transaction; then -XL_ERETRY. Other errors as
- * xl_db_exec.
+ * xl_db_exec. Inside a transaction (an fn of xl_db_transaction) it runs
+ * once and returns the conflict as it is, for the transaction to be run
+ * again.
  */
 int xl_db_exec_retry(struct xl_db *db, int max_attempts, const char *sql, int nparams,
 		     const char *const *params, PGresult **res, struct xl_err *err);

@@ -25,7 +25,8 @@
  * Run sql, a SELECT of one function returning json, and parse column 0 of
  * its single row into *out (yours to json_decref; json null is NULL).
  * Returns 0, -XL_EINVAL for a refusal, -XL_ERETRY when conflicts persist,
- * or the connection's or the database's error.
+ * or the connection's or the database's error. Inside a transaction it is
+ * not run again (see xl_db_exec_retry).
  */
 int xl_dbfn_call(struct xl_db *db, const char *sql, int nparams, const char *const *params,
 		 json_t **out, struct xl_err *err);

@@ -257,6 +257,16 @@ static int always_conflict(struct xl_db *db, void *argp, struct xl_err *err)
 			  0, NULL, NULL, err);
 }
 
+/* A statement with its own retries, as xl_dbfn_call makes, inside a transaction. */
+static int conflict_with_retries(struct xl_db *db, void *argp, struct xl_err *err)
+{
+	int *calls = argp;
+
+	(*calls)++;
+	return xl_db_exec_retry(db, 5, "DO $$ BEGIN RAISE EXCEPTION 'conflict here' USING ERRCODE = '40001'; END $$",
+				0, NULL, NULL, err);
+}
+
 static void test_transaction_reports_what_failed(void **state)
 {
 	struct xl_db *db = dbtest_connect();
@@ -269,6 +279,17 @@ static void test_transaction_reports_what_failed(void **state)
 	assert_int_equal(value_of(db, "SELECT count(*) FROM tx_t2"), 0);
 	assert_int_equal(xl_db_transaction(db, "REPEATABLE READ", 2, always_conflict, NULL, &err), -XL_ERETRY);
 	assert_string_equal(err.msg, "transaction gave up after 2 attempts: database: conflict here");
+	/*
+	 * Inside the transaction the statement is not run again (it would
+	 * meet "current transaction is aborted"): the transaction is.
+	 */
+	{
+		int calls = 0;
+
+		assert_int_equal(xl_db_transaction(db, NULL, 3, conflict_with_retries, &calls, &err), -XL_ERETRY);
+		assert_int_equal(calls, 3);
+		assert_string_equal(err.msg, "transaction gave up after 3 attempts: database: conflict here");
+	}
 	xl_db_close(db);
 }
 
