@@ -18,7 +18,10 @@
  * answers 500 without charging; "slow..." waits 3 s, then charges; "drop..."
  * charges, then closes the connection without an answer (and drops every
  * repeat of its idempotency key the same way, so that a client's silent
- * retry cannot turn it into a success).
+ * retry cannot turn it into a success). Faults of a cancel, chosen by the
+ * payment's key too: "cancelrefused..." is refused (NOT_CANCELABLE_PAYMENT);
+ * "cancelslow..." waits 3 s, then cancels (a repeat of its idempotency key
+ * gets that answer at once).
  *
  * Loopback only; not installed.
  */
@@ -265,12 +268,24 @@ static void cancel(struct fake *f, const char *key, const char *payment_key, jso
 		set_error(r, 400, "INVALID_REQUEST", "bad cancelReason or cancelAmount");
 		return;
 	}
+	if (starts_with(payment_key, "cancelslow")) {
+		pthread_mutex_lock(&f->lock);
+		a = find_answered(f, key);
+		pthread_mutex_unlock(&f->lock);
+		if (!a)
+			sleep(SLOW_SECONDS);
+	}
 	pthread_mutex_lock(&f->lock);
 	if ((a = find_answered(f, key))) {
 		replay(a, r);
 		goto out;
 	}
 	p = find_by_key(f, payment_key);
+	if (p && starts_with(payment_key, "cancelrefused")) {
+		set_error(r, 400, "NOT_CANCELABLE_PAYMENT", "취소 할 수 없는 결제 입니다.");
+		remember(f, key, r);
+		goto out;
+	}
 	if (!p) {
 		set_error(r, 404, "NOT_FOUND_PAYMENT", "존재하지 않는 결제 정보 입니다.");
 		goto out;
