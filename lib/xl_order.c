@@ -275,10 +275,20 @@ int xl_order_get(struct xl_db *db, int64_t id, json_t **order, struct xl_err *er
 
 int xl_order_status(struct xl_db *db, int64_t id, json_t **status, struct xl_err *err)
 {
+	/*
+	 * An order made by xl_order_create has no history row for its
+	 * creation (migration 008): the order row is that record, and the
+	 * entry is built from it. Older and imported orders have the row.
+	 */
 	return get_one(db, "SELECT json_build_object('order_id', o.id, 'status', o.status, 'history', "
 		       "(SELECT json_agg(json_build_object('from', h.from_status, 'status', h.to_status, "
 		       "'reason', h.reason, 'actor', h.changed_by, 'at', xl_rfc3339(h.changed_at)) ORDER BY h.id) "
-		       "FROM order_status_history h WHERE h.order_id = o.id)) FROM orders o WHERE o.id = $1",
+		       "FROM (SELECT 0::bigint AS id, NULL::text AS from_status, 'pending'::text AS to_status, "
+		       "'created'::text AS reason, o.buyer_id AS changed_by, o.placed_at AS changed_at "
+		       "WHERE NOT EXISTS (SELECT 1 FROM order_status_history f WHERE f.order_id = o.id "
+		       "AND f.from_status IS NULL) "
+		       "UNION ALL SELECT id, from_status, to_status, reason, changed_by, changed_at "
+		       "FROM order_status_history WHERE order_id = o.id) h)) FROM orders o WHERE o.id = $1",
 		       id, status, err);
 }
 
