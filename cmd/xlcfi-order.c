@@ -18,6 +18,7 @@
 #include "xl_num.h"
 #include "xl_opt.h"
 #include "xl_order.h"
+#include "xl_pay.h"
 #include "xl_records.h"
 #include "xl_review.h"
 #include "xl_banned.h"
@@ -34,7 +35,7 @@ static const char help_main[] =
 	"  prepare         paid -> preparing\n"
 	"  ship            preparing -> shipped, with a tracking number\n"
 	"  deliver         shipped -> delivered\n"
-	"  cancel          pending, paid or preparing -> cancelled; the stock goes back\n"
+	"  cancel          pending, paid or preparing -> cancelled; the stock goes back, a payment is refunded\n"
 	"  request-return  delivered -> return_requested\n"
 	"  return          return_requested -> returned\n"
 	"  expire          pending orders older than a TTL -> expired; the stock goes back\n"
@@ -68,7 +69,7 @@ static const char usage_move[] =
 
 static const char help_move[] =
 	"      --actor=ID          the user who acts (recorded in the history)\n"
-	"      --reason=TEXT       why (recorded in the history and the event)\n"
+	"      --reason=TEXT       why (recorded in the history and the event; cancel: the refund's reason)\n"
 	"      --tracking=NO       the parcel's tracking number (ship)\n"
 	"Without order ids, order records (anything with \"order_id\") are read from stdin.\n";
 
@@ -379,8 +380,9 @@ typedef int order_op(struct xl_db *db, int64_t id, const void *arg, json_t **out
 
 /*
  * Run op on each order id given as an operand, or on each record read from
- * stdin (its "order_id") when there are none. Refusals are rejects; the
- * rest stops the run.
+ * stdin (its "order_id") when there are none. Refusals are rejects; an
+ * outcome left unknown (a refund's) is said and makes the exit status 75;
+ * the rest stops the run.
  */
 static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, size_t max_line,
 		     order_op *op, const void *arg)
@@ -393,6 +395,11 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 		json_t *out = NULL;
 
 		ret = op(db, parse_id("order id", argv[i]), arg, &out, &err);
+		if (ret == -XL_ETIMEOUT) {
+			xl_log_at("<args>", (uint64_t)i + 1, "%s", err.msg);
+			xl_records_note(&r->rec, XL_EXIT_TEMPFAIL);
+			continue;
+		}
 		if (ret == -XL_EINVAL || ret == -XL_ENOTFOUND) {
 			if (run_reject(r, "<args>", (uint64_t)i + 1, err.msg, NULL, argv[i], strlen(argv[i])) < 0)
 				return 0;
@@ -418,6 +425,12 @@ static int on_orders(struct run *r, struct xl_db *db, int argc, char **argv, siz
 			ret = xl_err_set(&err, XL_EINVAL, "order_id: %s", id ? "expected a positive whole number" : "missing");
 		else
 			ret = op(db, (int64_t)json_integer_value(id), arg, &out, &err);
+		if (ret == -XL_ETIMEOUT) {
+			xl_log_at(xl_jsonl_file(in), xl_jsonl_line(in), "%s", err.msg);
+			xl_records_note(&r->rec, XL_EXIT_TEMPFAIL);
+			json_decref(rec);
+			continue;
+		}
 		if (ret == -XL_EINVAL || ret == -XL_ENOTFOUND) {
 			ret = run_refuse(r, in, err.msg, rec);
 			json_decref(rec);
@@ -456,6 +469,16 @@ static int op_move(struct xl_db *db, int64_t id, const void *arg, json_t **out, 
 
 	m.order_id = id;
 	return xl_order_move(db, &m, out, err);
+}
+
+/* cancel: a paid or preparing order is refunded through its gateway. */
+static int op_cancel(struct xl_db *db, int64_t id, const void *arg, json_t **out, struct xl_err *err)
+{
+	const struct xl_order_move *m = arg;
+	struct xl_pay_opts po = XL_PAY_OPTS_DEFAULT;
+	struct xl_pay_cancel c = { .order_id = id, .actor = m->actor, .reason = m->reason };
+
+	return xl_pay_cancel_order(db, &po, &c, out, err);
 }
 
 static int read_main(int argc, char **argv, const char *dsn, const char *usage, const char *name,
@@ -518,7 +541,8 @@ static int move_main(int argc, char **argv, const char *dsn, const char *cmd, en
 	check_ids(argc - optind, argv + optind);
 	run_start(&r, &o);
 	db = connect_or_die(dsn);
-	on_orders(&r, db, argc - optind, argv + optind, o.max_line, op_move, &m);
+	on_orders(&r, db, argc - optind, argv + optind, o.max_line, action == XL_ORDER_CANCEL ? op_cancel : op_move,
+		  &m);
 	xl_db_close(db);
 	return run_finish(&r);
 }

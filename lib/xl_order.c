@@ -222,7 +222,8 @@ static const struct {
 	[XL_ORDER_PREPARE] = { "preparing", "{paid}", 0 },
 	[XL_ORDER_SHIP] = { "shipped", "{preparing}", 0 },
 	[XL_ORDER_DELIVER] = { "delivered", "{shipped}", 0 },
-	[XL_ORDER_CANCEL] = { "cancelled", "{pending,paid,preparing}", 1 },
+	/* A paid or preparing order is cancelled by refunding it: xl_pay_cancel_order. */
+	[XL_ORDER_CANCEL] = { "cancelled", "{pending}", 1 },
 	[XL_ORDER_EXPIRE] = { "expired", "{pending}", 1 },
 	[XL_ORDER_REQUEST_RETURN] = { "return_requested", "{delivered}", 0 },
 	[XL_ORDER_RETURN] = { "returned", "{return_requested}", 0 },

@@ -72,7 +72,9 @@ void xl_order_stream_close(struct xl_order_stream *s);
  *   PREPARE         paid -> preparing
  *   SHIP            preparing -> shipped (a tracking number is required)
  *   DELIVER         shipped -> delivered
- *   CANCEL          pending, paid, preparing -> cancelled
+ *   CANCEL          pending -> cancelled (a paid or preparing order is
+ *                   cancelled by refunding its payment: xl_pay_cancel_order
+ *                   in xl_pay.h, which also cancels a pending one)
  *   EXPIRE          pending -> expired
  *   REQUEST_RETURN  delivered -> return_requested
  *   RETURN          return_requested -> returned

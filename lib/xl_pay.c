@@ -8,6 +8,7 @@
 
 #include "xl_dbfn.h"
 #include "xl_num.h"
+#include "xl_order.h"
 #include "xl_time.h"
 #include "xl_banned.h"
 
@@ -155,19 +156,103 @@ int xl_pay_charge(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 }
 
 /*
+ * A refund made to cancel its order (xl_pay_cancel_order): who cancels and
+ * why, as SQL parameters (actor NULL for the system, reason may be NULL).
+ */
+struct cancel_as {
+	const char *actor;
+	const char *reason;
+};
+
+/* Phase 3 of a refund: its outcome, and for a cancel the order's move. */
+struct refund_end {
+	const char *refund_id;
+	const char *ok;             /* "true" or "false" */
+	const char *gateway_ref;
+	const char *days;
+	const struct cancel_as *as; /* NULL: a refund alone */
+	json_t *refund;             /* the refund record */
+	json_t *transition;         /* the order's cancel, when there was one */
+	struct xl_err refused;      /* why the order was not cancelled (the refund was recorded all the same) */
+};
+
+/*
+ * Cancel the order of a refund that went through, as as->actor for
+ * as->reason, in the transaction that records the refund. A refusal (the
+ * order was shipped meanwhile, say) is kept in e->refused and undone to
+ * the savepoint: the money is back all the same, and must be recorded.
+ */
+static int cancel_in_refund(struct xl_db *db, struct refund_end *e, const char *order, struct xl_err *err)
+{
+	const char *params[3] = { order, e->as->actor, e->as->reason };
+	int ret = xl_db_exec(db, "SAVEPOINT cancel_order", 0, NULL, NULL, err);
+
+	if (ret == 0)
+		ret = xl_dbfn_call(db, "SELECT xl_order_move($1, '{paid,preparing}', 'cancelled', $2, $3, NULL, true)",
+				   3, params, &e->transition, err);
+	if (ret == -XL_EINVAL) {
+		e->refused = *err;
+		ret = xl_db_exec(db, "ROLLBACK TO SAVEPOINT cancel_order", 0, NULL, NULL, err);
+	}
+	return ret;
+}
+
+/*
+ * Phase 3 of a cancel's refund, one transaction (xl_db_tx_fn): the refund
+ * and its payment are locked first, then the order, in the order
+ * xl_refund_finish locks them. The order is cancelled before the refund is
+ * recorded, so xl_refund_finish finds it cancelled and leaves it; the
+ * cancel's key is closed with the refund record.
+ */
+static int refund_end_cancel(struct xl_db *db, void *arg, struct xl_err *err)
+{
+	struct refund_end *e = arg;
+	const char *rp[1] = { e->refund_id };
+	const char *fp[4] = { e->refund_id, e->ok, e->gateway_ref, e->days };
+	char *order = NULL;
+	int ret;
+
+	json_decref(e->refund);
+	json_decref(e->transition);
+	e->refund = e->transition = NULL;
+	xl_err_clear(&e->refused);
+	ret = xl_db_query_value(db, "SELECT p.order_id FROM refunds r JOIN payments p ON p.id = r.payment_id "
+				"WHERE r.id = $1 AND r.status = 'pending' FOR UPDATE OF r, p", 1, rp, &order, err);
+	if (ret == 0 && order && !strcmp(e->ok, "true"))
+		ret = cancel_in_refund(db, e, order, err);
+	free(order);
+	if (ret == 0)
+		ret = xl_dbfn_call(db, "SELECT xl_refund_finish($1, $2, $3, $4)", 4, fp, &e->refund, err);
+	if (ret == 0)
+		ret = xl_db_exec(db, "UPDATE idempotency_keys k SET status = CASE r.status WHEN 'succeeded' THEN "
+				 "'completed' ELSE 'failed' END, response = xl_refund_record(r.id), locked_at = NULL "
+				 "FROM refunds r WHERE r.id = $1 AND r.status <> 'pending' AND k.key = 'refund-' || r.id "
+				 "AND k.scope = 'order.cancel'", 1, rp, NULL, err);
+	return ret;
+}
+
+/*
  * Phases 2 and 3 of refund refund_id: the gateway's cancel, under a key of
  * the refund's own (so that asking again refunds once), then its outcome.
+ * With as, the refund cancels its order (refund_end_cancel) and
+ * *transition (yours) is that move; a refund that went through while the
+ * order could not be cancelled, or that another process settled first, is
+ * -XL_EINVAL with *refund set.
  */
 static int refund_call(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o,
 		       const char *refund_id, const char *payment_key, int64_t amount_minor, const char *reason,
-		       json_t **refund, struct xl_err *err)
+		       const struct cancel_as *as, json_t **refund, json_t **transition, struct xl_err *err)
 {
 	char key[48], days[16];
 	struct xl_gw_result res = { 0 };
 	struct xl_gw_request req = { 0 };
 	struct xl_err gwerr = XL_ERR_INIT;
+	struct refund_end e = { 0 };
 	int ret, gwret;
 
+	*refund = NULL;
+	if (transition)
+		*transition = NULL;
 	snprintf(key, sizeof(key), "refund-%s", refund_id);
 	snprintf(days, sizeof(days), "%d", o->points_days);
 	req.idempotency_key = key;
@@ -178,21 +263,47 @@ static int refund_call(struct xl_db *db, struct xl_gateway *gw, const struct xl_
 	if (gwret == 0 && res.outcome == XL_GW_UNKNOWN) {
 		xl_gw_result_release(&res);
 		return xl_err_set(err, XL_ETIMEOUT, "the outcome of refund %s is unknown (%s); it stays pending "
-				  "until 'xlcfi-pay reconcile' settles it", refund_id, res.message);
+				  "until 'xlcfi-pay reconcile' settles it%s", refund_id, res.message,
+				  as ? " and cancels the order" : "");
 	}
-	{
-		const char *fp[4] = { refund_id, gwret == 0 && res.outcome == XL_GW_SUCCESS ? "true" : "false",
-				      res.payment_key, days };
+	e.refund_id = refund_id;
+	e.ok = gwret == 0 && res.outcome == XL_GW_SUCCESS ? "true" : "false";
+	e.gateway_ref = res.payment_key;
+	e.days = days;
+	e.as = as;
+	if (as) {
+		ret = xl_db_transaction(db, NULL, XL_DBFN_ATTEMPTS, refund_end_cancel, &e, err);
+	} else {
+		const char *fp[4] = { e.refund_id, e.ok, e.gateway_ref, e.days };
 
-		ret = xl_dbfn_call(db, "SELECT xl_refund_finish($1, $2, $3, $4)", 4, fp, refund, err);
+		ret = xl_dbfn_call(db, "SELECT xl_refund_finish($1, $2, $3, $4)", 4, fp, &e.refund, err);
 	}
 	if (ret == 0 && gwret < 0) {
 		*err = gwerr;
 		ret = gwret;
 	} else if (ret == 0 && res.outcome != XL_GW_SUCCESS) {
-		ret = xl_err_set(err, XL_EINVAL, "the gateway refused refund %s: %s %s", refund_id, res.code,
-				 res.message);
+		ret = xl_err_set(err, XL_EINVAL, "the gateway refused refund %s: %s %s%s", refund_id, res.code,
+				 res.message, as ? "; the order is not cancelled" : "");
+	} else if (ret == 0 && as && e.refused.code) {
+		ret = xl_err_set(err, XL_EINVAL, "refund %s went through, but the cancel was refused (%s): the order "
+				 "is %s", refund_id, e.refused.msg,
+				 json_string_value(json_object_get(e.refund, "order_status")));
+	} else if (ret == 0 && as && !e.transition) {
+		/* Settled meanwhile by another process (reconcile), which carried out the cancel. */
+		ret = xl_err_set(err, XL_EINVAL, "refund %s was settled by another process meanwhile: it %s, and "
+				 "the order is %s", refund_id, json_string_value(json_object_get(e.refund, "status")),
+				 json_string_value(json_object_get(e.refund, "order_status")));
 	}
+	if (ret == 0 || ret == -XL_EINVAL) {
+		*refund = e.refund;
+		e.refund = NULL;
+	}
+	if (ret == 0 && transition) {
+		*transition = e.transition;
+		e.transition = NULL;
+	}
+	json_decref(e.refund);
+	json_decref(e.transition);
 	xl_gw_result_release(&res);
 	return ret;
 }
@@ -214,7 +325,8 @@ int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 	snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
 		 json_integer_value(json_object_get(begun, "refund_id")));
 	ret = refund_call(db, gw, o, refund_id, json_string_value(json_object_get(begun, "payment_key")),
-			  (int64_t)json_integer_value(json_object_get(begun, "amount_minor")), reason, refund, err);
+			  (int64_t)json_integer_value(json_object_get(begun, "amount_minor")), reason, NULL, refund,
+			  NULL, err);
 	json_decref(begun);
 	if (ret == -XL_EINVAL || ret == -XL_ETIMEOUT)
 		xl_err_prefix(err, "order %" PRId64 ": ", order_id);
@@ -223,7 +335,9 @@ int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 
 /*
  * Refunds left pending for longer than the lock (their outcome unknown, or
- * their process gone): ask again under the same key, which refunds once.
+ * their process gone): ask again under the same key, which refunds once. A
+ * refund made to cancel its order carries out that cancel, as the key's
+ * request says (see cancel_begin).
  */
 static int64_t reconcile_refunds(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o,
 				 xl_pay_fn *fn, void *arg, struct xl_err *err)
@@ -235,17 +349,23 @@ static int64_t reconcile_refunds(struct xl_db *db, struct xl_gateway *gw, const 
 	int ret;
 
 	snprintf(lock, sizeof(lock), "%d", o->lock_seconds);
-	ret = xl_db_exec(db, "SELECT r.id, p.gateway_ref, r.amount_minor, r.reason FROM refunds r "
-			 "JOIN payments p ON p.id = r.payment_id WHERE r.status = 'pending' AND p.gateway = $1 "
+	ret = xl_db_exec(db, "SELECT r.id, p.gateway_ref, r.amount_minor, r.reason, k.key IS NOT NULL, "
+			 "k.request ->> 'actor', k.request ->> 'reason' FROM refunds r "
+			 "JOIN payments p ON p.id = r.payment_id "
+			 "LEFT JOIN idempotency_keys k ON k.key = 'refund-' || r.id AND k.scope = 'order.cancel' "
+			 "WHERE r.status = 'pending' AND p.gateway = $1 "
 			 "AND r.created_at < now() - make_interval(secs => $2::integer) ORDER BY r.id",
 			 2, params, &res, err);
 	for (int i = 0; ret == 0 && i < PQntuples(res); i++) {
+		struct cancel_as as = { PQgetisnull(res, i, 5) ? NULL : PQgetvalue(res, i, 5),
+					PQgetisnull(res, i, 6) ? NULL : PQgetvalue(res, i, 6) };
 		json_t *refund = NULL;
 		int64_t amount = 0;
 
 		xl_num_parse_i64(PQgetvalue(res, i, 2), &amount);
 		ret = refund_call(db, gw, o, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), amount,
-				  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), &refund, err);
+				  PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
+				  !strcmp(PQgetvalue(res, i, 4), "t") ? &as : NULL, &refund, NULL, err);
 		if (ret == -XL_ETIMEOUT || ret == -XL_EINVAL) {
 			/* Still unknown, or refused and now recorded failed: the record says which. */
 			ret = 0;
@@ -342,4 +462,196 @@ int64_t xl_pay_reconcile(struct xl_db *db, struct xl_gateway *gw, const struct x
 		settled += refunds;
 	}
 	return ret < 0 ? ret : settled;
+}
+
+/* Phase 1 of a cancel's refund, one transaction (xl_db_tx_fn). */
+struct cancel_begin {
+	const char *order;
+	const char *actor;          /* NULL for the system */
+	const char *reason;
+	const char *provider;
+	const char *request;        /* what the cancel asks for, kept with its key */
+	json_t *begun;              /* xl_refund_begin's answer */
+	int moved;                  /* the order is no longer paid or preparing: look again */
+};
+
+/*
+ * Lock the order's payment, then the order (the order the refund's last
+ * transaction locks them in), check that the order is still paid or
+ * preparing, that the actor exists and that no refund of it is pending
+ * (two cancels at once: the second finds the first's refund pending),
+ * begin the refund of all that is left, and keep the cancel's actor and
+ * reason under the refund's key for xl_pay_reconcile.
+ */
+static int cancel_begin(struct xl_db *db, void *arg, struct xl_err *err)
+{
+	struct cancel_begin *b = arg;
+	const char *op[2] = { b->order, b->actor };
+	const char *bp[3] = { b->order, b->reason, b->provider };
+	PGresult *res = NULL;
+	int ret;
+
+	json_decref(b->begun);
+	b->begun = NULL;
+	b->moved = 0;
+	ret = xl_db_exec(db, "SELECT 1 FROM payments WHERE order_id = $1 AND status IN ('captured', "
+			 "'partially_refunded', 'refunded') FOR UPDATE", 1, op, NULL, err);
+	if (ret == 0)
+		ret = xl_db_exec(db, "SELECT o.status, (SELECT min(r.id) FROM refunds r JOIN payments p ON "
+				 "p.id = r.payment_id WHERE p.order_id = o.id AND r.status = 'pending'), "
+				 "$2::bigint IS NULL OR EXISTS (SELECT 1 FROM users WHERE id = $2) "
+				 "FROM orders o WHERE o.id = $1 FOR UPDATE OF o", 2, op, &res, err);
+	if (ret < 0)
+		return ret;
+	if (PQntuples(res) == 0)
+		ret = xl_err_set(err, XL_EINVAL, "order_id: no such order %s", b->order);
+	else if (strcmp(PQgetvalue(res, 0, 0), "paid") && strcmp(PQgetvalue(res, 0, 0), "preparing"))
+		b->moved = 1;
+	else if (strcmp(PQgetvalue(res, 0, 2), "t"))
+		ret = xl_err_set(err, XL_EINVAL, "actor: no such user %s", b->actor);
+	else if (!PQgetisnull(res, 0, 1))
+		ret = xl_err_set(err, XL_EINVAL, "order_id: refund %s of order %s is pending: the order is not "
+				 "refunded again until 'xlcfi-pay reconcile' settles it", PQgetvalue(res, 0, 1), b->order);
+	PQclear(res);
+	if (ret < 0 || b->moved)
+		return ret;
+	ret = xl_dbfn_call(db, "SELECT xl_refund_begin($1, NULL, $2, $3)", 3, bp, &b->begun, err);
+	if (ret == 0) {
+		char refund_id[24];
+		const char *kp[2] = { refund_id, b->request };
+
+		snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(b->begun, "refund_id")));
+		ret = xl_db_exec(db, "INSERT INTO idempotency_keys (key, scope, request_hash, request, status, "
+				 "expires_at) VALUES ('refund-' || $1, 'order.cancel', md5($2), $2::jsonb, "
+				 "'in_progress', now() + interval '24 hours')", 2, kp, NULL, err);
+	}
+	return ret;
+}
+
+/*
+ * Cancel paid or preparing order c->order_id by refunding all that is left
+ * of its payment through provider. *moved is set, and nothing done, when
+ * the order was no longer paid or preparing.
+ */
+static int cancel_by_refund(struct xl_db *db, const struct xl_pay_opts *o, const struct xl_pay_cancel *c,
+			    const char *order, const char *provider, json_t **transition, int *moved,
+			    struct xl_err *err)
+{
+	char actor[24], refund_id[24];
+	struct cancel_begin b = { 0 };
+	struct cancel_as as;
+	struct xl_gateway *gw = NULL;
+	json_t *request, *refund = NULL;
+	char *request_text;
+	int ret;
+
+	*moved = 0;
+	/* Opened first: a gateway that cannot be used leaves no refund pending. */
+	ret = xl_gateway_open(&gw, provider, db, err);
+	if (ret < 0)
+		return ret == -XL_EINVAL ? xl_err_prefix(err, "order %s: ", order) : ret;
+	request = json_pack("{s:I, s:o, s:s?}", "order_id", (json_int_t)c->order_id, "actor",
+			    c->actor > 0 ? json_integer((json_int_t)c->actor) : json_null(), "reason", c->reason);
+	if (!request) {
+		xl_gateway_close(gw);
+		return xl_err_set(err, XL_EINVAL, "reason: not UTF-8 text");
+	}
+	request_text = json_dumps(request, JSON_COMPACT);
+	snprintf(actor, sizeof(actor), "%" PRId64, c->actor);
+	b.order = order;
+	b.actor = c->actor > 0 ? actor : NULL;
+	b.reason = c->reason;
+	b.provider = xl_gateway_name(gw);
+	b.request = request_text;
+	ret = xl_db_transaction(db, NULL, XL_DBFN_ATTEMPTS, cancel_begin, &b, err);
+	if (ret == 0 && b.moved) {
+		*moved = 1;
+	} else if (ret == 0) {
+		snprintf(refund_id, sizeof(refund_id), "%" JSON_INTEGER_FORMAT,
+			 json_integer_value(json_object_get(b.begun, "refund_id")));
+		as.actor = b.actor;
+		as.reason = c->reason;
+		ret = refund_call(db, gw, o, refund_id, json_string_value(json_object_get(b.begun, "payment_key")),
+				  (int64_t)json_integer_value(json_object_get(b.begun, "amount_minor")), c->reason,
+				  &as, &refund, transition, err);
+		if (ret == 0)
+			json_object_set_new(*transition, "refund", refund);
+		else
+			json_decref(refund);
+		if (ret == -XL_EINVAL || ret == -XL_ETIMEOUT)
+			xl_err_prefix(err, "order %s: ", order);
+	}
+	json_decref(b.begun);
+	free(request_text);
+	json_decref(request);
+	xl_gateway_close(gw);
+	return ret;
+}
+
+/* Whether an order in status is cancelled by refunding it. */
+static int paid_or_preparing(const char *status)
+{
+	return !strcmp(status, "paid") || !strcmp(status, "preparing");
+}
+
+int xl_pay_cancel_order(struct xl_db *db, const struct xl_pay_opts *o, const struct xl_pay_cancel *c,
+			json_t **transition, struct xl_err *err)
+{
+	struct xl_order_move m = { .action = XL_ORDER_CANCEL, .order_id = c->order_id, .actor = c->actor,
+				   .reason = c->reason };
+	struct xl_err refusal = XL_ERR_INIT;
+	char order[24];
+	const char *params[1] = { order };
+	int ret, moved = 0;
+
+	*transition = NULL;
+	snprintf(order, sizeof(order), "%" PRId64, c->order_id);
+	/*
+	 * The status is read without a lock; each path then names the status
+	 * it expects, under a lock. An order paid, or cancelled, in between is
+	 * looked at again, a bounded number of times.
+	 */
+	for (int attempt = 0; attempt < 3; attempt++) {
+		PGresult *res = NULL;
+		char status[32], provider[32];
+
+		ret = xl_db_exec(db, "SELECT o.status, p.gateway FROM orders o LEFT JOIN payments p ON "
+				 "p.order_id = o.id AND p.status IN ('captured', 'partially_refunded', 'refunded') "
+				 "WHERE o.id = $1", 1, params, &res, err);
+		if (ret < 0)
+			return ret;
+		if (PQntuples(res) == 0) {
+			PQclear(res);
+			return xl_err_set(err, XL_EINVAL, "order_id: no such order %s", order);
+		}
+		snprintf(status, sizeof(status), "%s", PQgetvalue(res, 0, 0));
+		snprintf(provider, sizeof(provider), "%s", PQgetvalue(res, 0, 1));
+		PQclear(res);
+		if (!paid_or_preparing(status)) {
+			if (refusal.code) {
+				*err = refusal;
+				return -refusal.code;
+			}
+			ret = xl_order_move(db, &m, transition, err);
+			/* Refused while pending: paid meanwhile, perhaps; then it is refunded. */
+			if (ret != -XL_EINVAL || strcmp(status, "pending"))
+				return ret;
+			refusal = *err;
+			continue;
+		}
+		xl_err_clear(&refusal);
+		if (!*provider)
+			return xl_err_set(err, XL_EINVAL, "order_id: order %s is %s, but no captured payment of it is on "
+					  "record to refund: it is not cancelled", order, status);
+		ret = cancel_by_refund(db, o, c, order, provider, transition, &moved, err);
+		if (ret < 0 || !moved)
+			return ret;
+	}
+	if (refusal.code) {
+		*err = refusal;
+		return -refusal.code;
+	}
+	return xl_err_set(err, XL_ERETRY, "order %s: its status kept changing while it was being cancelled; "
+			  "try again", order);
 }

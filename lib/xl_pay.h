@@ -67,6 +67,47 @@ int xl_pay_charge(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
 int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_opts *o, int64_t order_id,
 		  int64_t amount_minor, const char *reason, json_t **refund, struct xl_err *err);
 
+/* An order to cancel, and who cancels it and why (xl_pay_cancel_order). */
+struct xl_pay_cancel {
+	int64_t order_id;
+	int64_t actor;              /* the user who cancels, 0 for the system */
+	const char *reason;         /* may be NULL; the history's, the event's and the refund's */
+};
+
+/*
+ * Cancel an order, refunding what was paid: the paid, preparing and
+ * pending orders of the state machine's CANCEL, and the one way a paid or
+ * preparing order is cancelled.
+ *
+ * A pending order is cancelled as xl_order_move's XL_ORDER_CANCEL does it.
+ * A paid or preparing order is refunded in full (all that is left of its
+ * payment) through the gateway that captured it, opened here from the
+ * payment's provider, as xl_pay_refund does with c->reason as the reason;
+ * the transaction that records the refund also cancels the order as
+ * c->actor for c->reason (its history row and order.cancelled event) and
+ * puts its stock back. On success *transition (yours) is the transition
+ * record of xl_order_move, with the refund record under "refund" when
+ * there was one. Returns:
+ *   -XL_EINVAL for a refusal, the message naming the order: a move the
+ *     state machine does not allow (shipped, cancelled), an unknown order
+ *     or actor, a paid order with no captured payment on record, a refund
+ *     of the order that is still pending, or a refund the gateway refused
+ *     (recorded failed; the order stays as it was);
+ *   -XL_ETIMEOUT when the refund's outcome is unknown: the refund stays
+ *     pending, the order as it was, and xl_pay_reconcile settles it,
+ *     cancelling the order then as c->actor for c->reason;
+ *   -XL_ECONFIG when the gateway is not configured (nothing is refunded);
+ *   -XL_ERETRY when the order kept changing status under it;
+ *   or the connection's, the database's or the gateway's error
+ *   (-XL_EUNAVAIL: nothing reached the gateway, the refund is recorded failed).
+ * The status is read, then each path names the status it expects under a
+ * lock, so an order paid or shipped meanwhile is never cancelled without
+ * its refund; it is looked at again. Never refunds twice: two cancels of
+ * one order at once refund once, and the other is refused.
+ */
+int xl_pay_cancel_order(struct xl_db *db, const struct xl_pay_opts *o, const struct xl_pay_cancel *c,
+			json_t **transition, struct xl_err *err);
+
 /*
  * Settle every payment of this gateway whose outcome is unknown, and
  * every charge abandoned between its phases for longer than
@@ -76,7 +117,9 @@ int xl_pay_refund(struct xl_db *db, struct xl_gateway *gw, const struct xl_pay_o
  * settled, or an error. A payment the gateway still cannot answer for
  * stays as it is. Then every refund of this gateway left pending for
  * longer than o->lock_seconds is asked again under its own key (which
- * refunds once) and settled; fn gets its refund record. Finished
+ * refunds once) and settled; fn gets its refund record. A refund of
+ * xl_pay_cancel_order that goes through cancels its order then, as the
+ * cancel's actor for its reason. Finished
  * idempotency keys past their 24 hours are removed on the way.
  */
 typedef int xl_pay_fn(json_t *payment, void *arg, struct xl_err *err);

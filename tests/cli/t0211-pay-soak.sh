@@ -1,9 +1,10 @@
 #!/bin/bash
 # Soak: 10,000 random mixed operations through the library (orders, charges
 # with points, declines and timeouts, reconciles, partial and full refunds,
-# cancellations, expiries of orders and of points); then the points ledger
-# balances and every SKU's stock is its initial stock less what live orders
-# hold. XLCFI_SOAK_OPS changes the count.
+# cancellations, a paid order's by a refund, expiries of orders and of
+# points); then the points ledger balances, every SKU's stock is its initial
+# stock less what live orders hold, and no cancelled order keeps money.
+# XLCFI_SOAK_OPS changes the count.
 . "$(dirname "$0")/../lib.sh"
 scratch_db || exit 1
 
@@ -31,6 +32,11 @@ expect_success 'money: no payment refunded beyond what it captured; every captur
 	test "$(sql -c "select count(*) from payments p join orders o on o.id = p.order_id
 		where p.status in ('"'"'captured'"'"', '"'"'partially_refunded'"'"') and o.status in ('"'"'pending'"'"', '"'"'expired'"'"')")" -eq 0 &&
 	test "$(sql -c "select count(*) from payments where status in ('"'"'unknown'"'"', '"'"'pending'"'"')")" -eq 0
+'
+expect_success 'paid orders were cancelled, each by a refund in full: no cancelled order keeps money' '
+	test "$(sql -c "select count(*) from idempotency_keys where scope = '"'"'order.cancel'"'"' and status = '"'"'completed'"'"'")" -gt 0 &&
+	test "$(sql -c "select count(*) from payments p join orders o on o.id = p.order_id
+		where o.status = '"'"'cancelled'"'"' and p.status in ('"'"'captured'"'"', '"'"'partially_refunded'"'"')")" -eq 0
 '
 expect_success 'the sandbox charged each order at most once, and what it charged is what was recorded' '
 	test "$(sql -c "select count(*) from (select order_ref from sandbox_payments group by 1 having count(*) > 1) d")" -eq 0 &&

@@ -2,7 +2,8 @@
  * xl-soak: random mixed operations through the library against the
  * database in XLCFI_DSN, for tests/cli/t0211-pay-soak.sh: orders, charges
  * (with points, declined and timed-out cards), reconciles, partial and full
- * refunds, cancellations, expiries of orders and of points. Refusals are
+ * refunds, cancellations (a paid order's refunded), expiries of orders and
+ * of points. Refusals are
  * part of the game; anything else stops it with exit 1. Prints what it did
  * as one JSON object. A test tool; not installed.
  *
@@ -140,12 +141,14 @@ static void refund(void)
 	json_decref(r);
 }
 
+/* As xlcfi-order cancel: a paid order is refunded. */
 static void cancel(void)
 {
-	struct xl_order_move m = { .action = XL_ORDER_CANCEL, .order_id = some_order(), .reason = "soak" };
+	struct xl_pay_opts o = XL_PAY_OPTS_DEFAULT;
+	struct xl_pay_cancel c = { .order_id = some_order(), .reason = "soak" };
 	struct xl_err err = XL_ERR_INIT;
 	json_t *t = NULL;
-	int ret = xl_order_move(db, &m, &t, &err);
+	int ret = xl_pay_cancel_order(db, &o, &c, &t, &err);
 
 	check(ret, "cancel", &err);
 	if (ret == 0)
