@@ -45,7 +45,7 @@ static const char help_main[] =
 	"\nSee 'xlcfi-recommend COMMAND --help' and xlcfi-recommend(1).\n";
 
 enum {
-	OPT_FACTORS = 0x100, OPT_REG, OPT_ALPHA, OPT_ITERATIONS, OPT_SOLVER, OPT_CG_STEPS, OPT_THREADS,
+	OPT_FACTORS = 0x100, OPT_REG, OPT_ALPHA, OPT_ITERATIONS, OPT_SOLVER, OPT_CG_STEPS, OPT_THREADS, OPT_BLAS_THREADS,
 	OPT_SEED, OPT_WEIGHTS, OPT_HALF_LIFE, OPT_FROM_STDIN, OPT_USER, OPT_SKU, OPT_INCLUDE, OPT_COOCCUR,
 	OPT_CATEGORY, OPT_WINDOW, OPT_AS_OF, OPT_SPLIT, OPT_LLO, OPT_NEIGHBOURS, OPT_NAMES, OPT_STATS, OPT_TO_DB
 };
@@ -63,6 +63,7 @@ static const struct {
 	{ OPT_ALPHA, S_TRAIN | S_EVAL, "--alpha" }, { OPT_ITERATIONS, S_TRAIN | S_EVAL, "--iterations" },
 	{ OPT_SOLVER, S_TRAIN | S_EVAL, "--solver" }, { OPT_CG_STEPS, S_TRAIN | S_EVAL, "--cg-steps" },
 	{ OPT_THREADS, S_TRAIN | S_EVAL, "--threads" }, { OPT_SEED, S_TRAIN | S_EVAL, "--seed" },
+	{ OPT_BLAS_THREADS, S_TRAIN | S_EVAL, "--blas-threads" },
 	{ OPT_WEIGHTS, S_TRAIN | S_EVAL | S_POPULAR | S_FOR, "--weights" },
 	{ OPT_HALF_LIFE, S_TRAIN | S_EVAL | S_POPULAR, "--half-life" },
 	{ OPT_FROM_STDIN, S_TRAIN | S_EVAL | S_POPULAR | S_FOR, "--from-stdin" },
@@ -83,7 +84,8 @@ static const struct {
 	const char *usage, *help;
 } subs[] = {
 	{ "train", S_TRAIN,
-	  " [--from-stdin] [--alpha a] [--cg-steps n] [--factors n] [--half-life days] [--iterations n]"
+	  " [--from-stdin] [--alpha a] [--blas-threads n] [--cg-steps n] [--factors n] [--half-life days]"
+	  " [--iterations n]"
 	  " [--reg r] [--seed s] [--solver cg|cholesky] [--threads n] [--weights spec] -o model [file ...]",
 	  "  -o, --output=MODEL      the model file to write (atomically)\n"
 	  "      --factors=N         latent factors (default 64)\n"
@@ -93,6 +95,7 @@ static const struct {
 	  "      --solver=S          cg (default) or cholesky (exact, slower)\n"
 	  "      --cg-steps=N        conjugate-gradient steps per row (default 3)\n"
 	  "      --threads=N         solver threads (default: one per CPU)\n"
+	  "      --blas-threads=N    solve on one thread with N BLAS threads instead (slower)\n"
 	  "      --seed=S            random start (default 42)\n"
 	  "      --weights=SPEC      strength per kind (default view=0.1,cart=0.3,purchase=1)\n"
 	  "      --half-life=DAYS    halve an interaction's strength every DAYS before the latest\n"
@@ -140,14 +143,15 @@ static const struct {
 	  "      --from-stdin        read records instead of the database\n"
 	  "      --names             add product names from the database\n" },
 	{ "eval", S_EVAL,
-	  " [--from-stdin] [--leave-last-out] [--alpha a] [--factors n] [--iterations n] [--neighbours n]"
+	  " [--from-stdin] [--leave-last-out] [--alpha a] [--blas-threads n] [--factors n] [--iterations n]"
+	  " [--neighbours n]"
 	  " [--reg r] [--seed s] [--solver cg|cholesky] [--split-date date] [--threads n] [--weights spec]"
 	  " [-k k] [file ...]",
 	  "      --split-date=DATE   test on events from this Seoul day on (or an RFC 3339 instant)\n"
 	  "      --leave-last-out    test on each user's last basket instead\n"
 	  "  -k K                    the cut-off (default 10)\n"
 	  "      --neighbours=N      item-kNN neighbours per item (default 200)\n"
-	  "      --factors, --reg, --alpha, --iterations, --solver, --cg-steps, --threads,\n"
+	  "      --factors, --reg, --alpha, --iterations, --solver, --cg-steps, --threads, --blas-threads,\n"
 	  "      --seed, --weights, --half-life   as for train\n"
 	  "      --from-stdin        read {user, item, ts, weight?, kind?} records instead of the database\n" },
 };
@@ -906,6 +910,7 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		{ "solver", required_argument, NULL, OPT_SOLVER },
 		{ "cg-steps", required_argument, NULL, OPT_CG_STEPS },
 		{ "threads", required_argument, NULL, OPT_THREADS },
+		{ "blas-threads", required_argument, NULL, OPT_BLAS_THREADS },
 		{ "seed", required_argument, NULL, OPT_SEED },
 		{ "weights", required_argument, NULL, OPT_WEIGHTS },
 		{ "half-life", required_argument, NULL, OPT_HALF_LIFE },
@@ -957,6 +962,7 @@ static int sub_main(size_t which, int argc, char **argv, const char *dsn)
 		case OPT_ITERATIONS: c.als.iterations = parse_count("--iterations", optarg, 1, 1000); break;
 		case OPT_CG_STEPS: c.als.cg_steps = parse_count("--cg-steps", optarg, 1, 100); break;
 		case OPT_THREADS: c.als.threads = parse_count("--threads", optarg, 1, 64); break;
+		case OPT_BLAS_THREADS: c.als.blas_threads = parse_count("--blas-threads", optarg, 1, 64); break;
 		case OPT_SEED: c.als.seed = parse_count("--seed", optarg, 0, UINT32_MAX); break;
 		case OPT_SOLVER:
 			if (!strcmp(optarg, "cg"))

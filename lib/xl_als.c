@@ -544,6 +544,8 @@ uint32_t xl_als_threads(const struct xl_als_params *p)
 {
 	long n;
 
+	if (p->blas_threads > 1)
+		return 1;
 	if (p->threads)
 		return p->threads > 64 ? 64 : p->threads;
 	n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -585,6 +587,8 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 	struct half h;
 	uint64_t state = p->seed;
 	int blas_threads = openblas_get_num_threads(), ret = -1;
+	/* BLAS's threads in the row solves (see xl_als_params.blas_threads). */
+	int inner = p->blas_threads > 1 ? (int)(p->blas_threads < 64 ? p->blas_threads : 64) : 1;
 
 	if (k == 0 || k > 1024)
 		return xl_err_set(err, XL_EINVAL, "factors must be 1 to 1024, not %u", k);
@@ -618,7 +622,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 			xl_als_gram(other, nother, k, gram);
 			for (uint32_t f = 0; f < k; f++)
 				gram[(size_t)f * k + f] += p->reg;
-			openblas_set_num_threads(1);
+			openblas_set_num_threads(inner);
 			h.m = side == 0 ? ui : &iu;
 			h.other = other;
 			h.self = side == 0 ? user_factors : item_factors;
@@ -635,7 +639,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 
 			openblas_set_num_threads(blas_threads);
 			xl_als_gram(item_factors, ui->ncols, k, gram_noreg);
-			openblas_set_num_threads(1);
+			openblas_set_num_threads(inner);
 			h.m = ui;
 			h.other = item_factors;
 			h.self = user_factors;

@@ -61,9 +61,17 @@ struct xl_als_params {
 	uint32_t cg_steps;     /* CG steps per row and half-sweep */
 	uint32_t threads;      /* 0: one per online CPU */
 	uint64_t seed;         /* the random start */
+	/*
+	 * BLAS's own threads inside the row solves: 0 or 1 keeps BLAS
+	 * single-threaded under the row threads (the default, and the
+	 * faster: scripts/bench-recommend.sh measures both). More than 1
+	 * solves the rows on one thread with BLAS threaded instead, and
+	 * threads is then ignored.
+	 */
+	uint32_t blas_threads;
 };
 
-#define XL_ALS_PARAMS_INIT { 64, 50.0f, 5.0f, 15, XL_ALS_CG, 3, 0, 42 }
+#define XL_ALS_PARAMS_INIT { 64, 50.0f, 5.0f, 15, XL_ALS_CG, 3, 0, 42, 0 }
 
 /*
  * Told after each iteration: its number (1-based), the training loss

@@ -17,7 +17,10 @@
 #      also gives item-kNN and popularity, against als_numpy.py eval, the
 #      same protocol);
 #   3. `xlcfi-recommend for --stats` lookup latency, median and p99 over
-#      10,000 users of the generated log in one process, per model of 1b.
+#      10,000 users of the generated log in one process, per model of 1b;
+#   4. the rows solved on one thread per CPU with single-threaded BLAS
+#      (xlcfi's default) against one row thread with BLAS threaded over
+#      every CPU (--threads 1 --blas-threads N), per iteration, as in 1.
 # Times are medians of RUNS runs (default 3) of ITERATIONS iterations
 # (default 5), peak RSS the largest of them (/usr/bin/time, whole process,
 # reading the input included).
@@ -88,6 +91,10 @@ iterations() {
 		# shellcheck disable=SC2086
 		bench "n-$1-$f" "$work/$1.ndjson" "$py" "$here/als_numpy.py" train --factors "$f" $als --iterations "$iters" \
 			> "$work/n-$1-$f.med"
+		# The other way to use the CPUs: one row thread, BLAS threaded inside.
+		# shellcheck disable=SC2086
+		bench "t-$1-$f" "$work/$1.ndjson" "$rec" train --from-stdin --factors "$f" $als --iterations "$iters" \
+			--threads 1 --blas-threads "$(nproc)" -o "$work/$1-$f.blas.model" > "$work/t-$1-$f.med"
 	done
 }
 
@@ -184,6 +191,17 @@ echo "3. for --stats lookup latency, 10,000 users of the generated log (microsec
 row "" "median" "p99" "" ""
 for f in 32 64 128; do
 	row "  $f factors, $(group "$(field x-gen-32 items)") items" "$(cat "$work/lat-$f.med")" "$(cat "$work/lat-$f.p99")" "" ""
+done
+echo "4. seconds per ALS iteration, row threads with single-threaded BLAS (the default) vs one row thread"
+echo "   with BLAS on $(nproc) threads (--threads 1 --blas-threads $(nproc))"
+row "" "rows" "BLAS" "BLAS/rows" ""
+for set in retail gen; do
+	[ "$set" = gen ] || [ "$have_retail" = yes ] || continue
+	for f in 32 64 128; do
+		x=$(cat "$work/x-$set-$f.med")
+		t=$(cat "$work/t-$set-$f.med")
+		row "  $set, $f factors" "$(printf '%.4f' "$x")" "$(printf '%.4f' "$t")" "$(ratio "$t" "$x")" ""
+	done
 done
 printf "ALS iteration: numpy / xlcfi %sx to %sx (goal >= 10x)\n" "$min_ratio" "$max_ratio"
 if [ "$have_retail" = yes ]; then

@@ -44,7 +44,10 @@ expect_success 'info: the model'"'"'s metadata as JSON' '
 expect_success 'the same seed trains the same model, byte for byte but the time' '
 	run 0 xlcfi-recommend train $TRAIN --from-stdin -o m2.als "$EV" &&
 	xlcfi-recommend batch -m m.als -n 3 > b1 && xlcfi-recommend batch -m m2.als -n 3 > b2 &&
-	cmp b1 b2
+	cmp b1 b2 &&
+	run 0 xlcfi-recommend train $TRAIN --threads 1 --blas-threads 2 --from-stdin -o m3.als "$EV" &&
+	test "$(xlcfi-recommend info -m m3.als | jq .params.threads)" -eq 1 &&
+	xlcfi-recommend batch -m m3.als -n 3 > b3 && cmp b1 b3
 '
 expect_success 'for: a kimchi buyer gets the kimchi item they lack; what they had is left out' '
 	run 0 xlcfi-recommend for -m m.als --user a1 -n 1 &&

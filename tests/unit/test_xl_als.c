@@ -229,6 +229,15 @@ static void test_deterministic(void **state)
 	/* The same seed gives the same bits, whatever the number of threads. */
 	assert_memory_equal(x1, x2, sizeof(float) * 200 * 16);
 	assert_memory_equal(y1, y2, sizeof(float) * 60 * 16);
+	free(x2);
+	free(y2);
+	/* One row thread with threaded BLAS solves the same rows the same way. */
+	p.blas_threads = 2;
+	assert_int_equal(xl_als_threads(&p), 1);
+	train(&m, &p, &x2, &y2);
+	assert_memory_equal(x1, x2, sizeof(float) * 200 * 16);
+	assert_memory_equal(y1, y2, sizeof(float) * 60 * 16);
+	p.blas_threads = 0;
 	p.seed = 7;
 	train(&m, &p, &x3, &y3);
 	assert_memory_not_equal(x1, x3, sizeof(float) * 200 * 16);
