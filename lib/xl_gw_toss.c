@@ -256,12 +256,12 @@ static int check_idempotency_key(const char *key, struct xl_err *err)
  * Whether a curl failure happened before anything of the request could
  * have reached the gateway: no address, no connection, no TLS session.
  *
- * NEEDSWORK: libcurl silently retries a request once on a fresh
- * connection when a reused one turns out dead before any answer. If that
- * second connection is refused we say "nothing was sent" although the
- * first attempt may have arrived. The idempotency key makes a later
- * retry harmless; done would be telling the two apart (CURLINFO_NUM_CONNECTS
- * is not enough).
+ * This holds because a request that changes anything (a POST) goes out
+ * on a connection of its own: libcurl silently sends a request again on a
+ * fresh connection when a reused one turns out dead before any answer,
+ * and if that second connection were refused, "nothing was sent" would
+ * be wrong about the first attempt. A GET, which changes nothing, may
+ * reuse a connection.
  */
 static int nothing_sent(CURLcode rc)
 {
@@ -341,6 +341,8 @@ static int perform(struct xl_gw_toss *t, const char *url, const char *body, cons
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(c, CURLOPT_WRITEDATA, answer);
 	if (body) {
+		/* Never a reused connection: see nothing_sent(). */
+		curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, 1L);
 		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
 		curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
 	} else {

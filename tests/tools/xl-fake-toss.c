@@ -7,7 +7,9 @@
  *   POST /v1/payments/confirm {paymentKey, orderId, amount}
  *   POST /v1/payments/{paymentKey}/cancel {cancelReason, cancelAmount}
  *   GET  /v1/payments/orders/{orderId}
- *   GET  /_stats    {"captures":N,"payments":M}, without authentication
+ *   GET  /_stats    {"captures":N,"payments":M,"connections":C}, without
+ *                   authentication (C counts the connections accepted,
+ *                   this request's own included)
  *
  * Payments live in memory. HTTP Basic auth must carry the secret given
  * with -s and an empty password. A repeated Idempotency-Key gets the
@@ -86,6 +88,7 @@ struct fake {
 	struct answered *answered;    /* MAX_KEYS */
 	size_t nanswered;
 	uint64_t captures;
+	uint64_t connections;
 };
 
 /* One request being read. */
@@ -326,8 +329,8 @@ static void lookup(struct fake *f, const char *order_id, struct reply *r)
 static void stats(struct fake *f, struct reply *r)
 {
 	pthread_mutex_lock(&f->lock);
-	set_reply(r, 200, json_pack("{s:I, s:I}", "captures", (json_int_t)f->captures, "payments",
-				    (json_int_t)f->npayments));
+	set_reply(r, 200, json_pack("{s:I, s:I, s:I}", "captures", (json_int_t)f->captures, "payments",
+				    (json_int_t)f->npayments, "connections", (json_int_t)f->connections));
 	pthread_mutex_unlock(&f->lock);
 }
 
@@ -385,6 +388,20 @@ static void route(struct fake *f, struct MHD_Connection *c, const char *url, con
 	else
 		set_error(r, 404, "NOT_FOUND", "no such endpoint");
 	json_decref(in);
+}
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct fake *f = cls;
+
+	(void)c;
+	(void)socket_context;
+	if (code != MHD_CONNECTION_NOTIFY_STARTED)
+		return;
+	pthread_mutex_lock(&f->lock);
+	f->connections++;
+	pthread_mutex_unlock(&f->lock);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -525,6 +542,7 @@ int main(int argc, char **argv)
 			     (uint16_t)port, NULL, NULL, on_request, &f,
 			     MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 			     MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL,
+			     MHD_OPTION_NOTIFY_CONNECTION, on_connection, &f,
 			     MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30,
 			     MHD_OPTION_END);
 	if (!d)

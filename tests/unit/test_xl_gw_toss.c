@@ -159,8 +159,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userdata)
 	return xl_buf_add(userdata, data, size * nmemb) < 0 ? 0 : size * nmemb;
 }
 
-/* The fake's count of captures, from GET /_stats. */
-static long long captures(void)
+/* One of the fake's counts, from GET /_stats (on a connection of its own). */
+static long long fake_stat(const char *name)
 {
 	struct xl_buf b;
 	char url[128];
@@ -179,12 +179,17 @@ static long long captures(void)
 	curl_easy_cleanup(c);
 	stats = json_loads(b.buf, 0, NULL);
 	assert_non_null(stats);
-	n = json_object_get(stats, "captures");
+	n = json_object_get(stats, name);
 	assert_true(json_is_integer(n));
 	v = (long long)json_integer_value(n);
 	json_decref(stats);
 	xl_buf_release(&b);
 	return v;
+}
+
+static long long captures(void)
+{
+	return fake_stat("captures");
 }
 
 static long long now_ms(void)
@@ -249,6 +254,49 @@ static void test_repeated_key_captures_once(void **state)
 	assert_string_equal(res.code, "ALREADY_PROCESSED_PAYMENT");
 	release(&res);
 	assert_int_equal(captures(), before + 1);
+	xl_gw_toss_close(t);
+}
+
+/*
+ * A charge never goes out on a reused connection (libcurl would send it
+ * again by itself if that connection were found dead: see nothing_sent in
+ * lib/xl_gw_toss.c); lookups may share one.
+ */
+static void test_charge_on_fresh_connection(void **state)
+{
+	struct xl_gw_request req = { .idempotency_key = "k-fresh-1", .order_ref = "xlcfi-fresh-1",
+				     .amount_minor = 1000, .currency = "KRW", .method = "pk_fresh_1" };
+	struct xl_gw_toss *t = open_toss();
+	struct xl_err err = XL_ERR_INIT;
+	struct xl_gw_result res;
+	long long before;
+
+	(void)state;
+	assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
+	assert_int_equal(res.outcome, XL_GW_SUCCESS);
+	release(&res);
+	before = fake_stat("connections");
+	/* Two lookups reuse the connection the charge left open (+1: the count's own). */
+	assert_int_equal(xl_gw_toss_lookup(t, &req, &res, &err), 0);
+	release(&res);
+	assert_int_equal(xl_gw_toss_lookup(t, &req, &res, &err), 0);
+	release(&res);
+	assert_int_equal(fake_stat("connections"), before + 1);
+	/* Two charges after them: a new connection each, though one is open. */
+	before = fake_stat("connections");
+	req.idempotency_key = "k-fresh-2";
+	req.order_ref = "xlcfi-fresh-2";
+	req.method = "pk_fresh_2";
+	assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
+	assert_int_equal(res.outcome, XL_GW_SUCCESS);
+	release(&res);
+	req.idempotency_key = "k-fresh-3";
+	req.order_ref = "xlcfi-fresh-3";
+	req.method = "pk_fresh_3";
+	assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
+	assert_int_equal(res.outcome, XL_GW_SUCCESS);
+	release(&res);
+	assert_int_equal(fake_stat("connections"), before + 2 + 1);
 	xl_gw_toss_close(t);
 }
 
@@ -608,6 +656,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(test_charge_success, reset_env),
 		cmocka_unit_test_setup(test_repeated_key_captures_once, reset_env),
+		cmocka_unit_test_setup(test_charge_on_fresh_connection, reset_env),
 		cmocka_unit_test_setup(test_decline, reset_env),
 		cmocka_unit_test_setup(test_server_error_is_unknown, reset_env),
 		cmocka_unit_test_setup(test_slow_is_unknown_after_timeout, reset_env),
