@@ -196,3 +196,25 @@ summary_is() {
 	set -- $got
 	[ $(($2 + $5)) -eq "$1" ] || { echo "loaded $2 + rejected $5 != read $1"; return 1; }
 }
+
+# Empty the order and payment tables of the scratch database and make the
+# system point accounts again (the tests of xlcfi-pay and of a cancel's refund).
+reset_pay_tables() {
+	sql -c "SET client_min_messages = warning; TRUNCATE categories, products, users, orders, order_items,
+		order_status_history, events, payments, payment_attempts, refunds, idempotency_keys, point_holds,
+		point_lots, point_entries, point_transactions, sandbox_cancels, sandbox_payments RESTART IDENTITY CASCADE" &&
+	sql -c "SET client_min_messages = warning; TRUNCATE point_accounts RESTART IDENTITY CASCADE" -c "INSERT INTO point_accounts (user_id, kind)
+		VALUES (NULL, 'issuance'), (NULL, 'redemption'), (NULL, 'expiry'), (NULL, 'adjustment')"
+}
+
+# Start the fake Toss API (tests/tools/xl-fake-toss) on a free port: $fake
+# is its pid (kill and wait it at the end), XLCFI_TOSS_* point at it.
+start_fake_toss() {
+	local i
+	xl-fake-toss -p 0 -s test_sk_xlcfi > fake.port 2> fake.err &
+	fake=$!
+	for i in $(seq 1 50); do [ -s fake.port ] && break; sleep 0.1; done
+	port=$(head -n 1 fake.port)
+	export XLCFI_TOSS_BASE_URL="http://127.0.0.1:$port" XLCFI_TOSS_SECRET_KEY=test_sk_xlcfi XLCFI_TOSS_TIMEOUT_MS=1500
+	export no_proxy=127.0.0.1
+}

@@ -25,11 +25,7 @@ expect_code 69 'an unreachable database exits 69' xlcfi-pay ledger check --dsn "
 scratch_db || exit 1
 
 seed() {
-	sql -c "SET client_min_messages = warning; TRUNCATE categories, products, users, orders, order_items,
-		order_status_history, events, payments, payment_attempts, refunds, idempotency_keys, point_holds,
-		point_lots, point_entries, point_transactions, sandbox_cancels, sandbox_payments RESTART IDENTITY CASCADE" &&
-	sql -c "SET client_min_messages = warning; TRUNCATE point_accounts RESTART IDENTITY CASCADE" -c "INSERT INTO point_accounts (user_id, kind)
-		VALUES (NULL, 'issuance'), (NULL, 'redemption'), (NULL, 'expiry'), (NULL, 'adjustment')" && sql <<-'SQL'
+	reset_pay_tables && sql <<-'SQL'
 	INSERT INTO categories (slug, name) VALUES ('kimchi', '김치');
 	INSERT INTO users (email, display_name) VALUES ('kim@example.kr', '김철수'), ('lee@example.kr', '이영희');
 	INSERT INTO products (sku, name, category_id, price_minor, stock)

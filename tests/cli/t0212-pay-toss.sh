@@ -6,12 +6,7 @@
 . "$(dirname "$0")/../lib.sh"
 scratch_db || exit 1
 
-xl-fake-toss -p 0 -s test_sk_xlcfi > fake.port 2> fake.err &
-fake=$!
-for i in $(seq 1 50); do [ -s fake.port ] && break; sleep 0.1; done
-port=$(head -n 1 fake.port)
-export XLCFI_TOSS_BASE_URL="http://127.0.0.1:$port" XLCFI_TOSS_SECRET_KEY=test_sk_xlcfi XLCFI_TOSS_TIMEOUT_MS=1500
-export no_proxy=127.0.0.1
+start_fake_toss
 stats() { curl -s "$XLCFI_TOSS_BASE_URL/_stats" | jq -r ".$1"; }
 
 sql -c "INSERT INTO categories (slug, name) VALUES ('kimchi', '김치')" \

@@ -8,11 +8,7 @@
 scratch_db || exit 1
 
 seed() {
-	sql -c "SET client_min_messages = warning; TRUNCATE categories, products, users, orders, order_items,
-		order_status_history, events, payments, payment_attempts, refunds, idempotency_keys, point_holds,
-		point_lots, point_entries, point_transactions, sandbox_cancels, sandbox_payments RESTART IDENTITY CASCADE" &&
-	sql -c "SET client_min_messages = warning; TRUNCATE point_accounts RESTART IDENTITY CASCADE" -c "INSERT INTO point_accounts (user_id, kind)
-		VALUES (NULL, 'issuance'), (NULL, 'redemption'), (NULL, 'expiry'), (NULL, 'adjustment')" && sql <<-'SQL'
+	reset_pay_tables && sql <<-'SQL'
 	INSERT INTO categories (slug, name) VALUES ('kimchi', '김치');
 	INSERT INTO users (email, display_name) VALUES ('kim@example.kr', '김철수'), ('lee@example.kr', '이영희');
 	INSERT INTO products (sku, name, category_id, price_minor, stock) VALUES ('KF-001', '포기김치', 1, 12500, 100);
@@ -136,12 +132,7 @@ expect_success 'eight cancels of one paid order at once: one refund, one cancel,
 '
 
 # Through the fake Toss API.
-xl-fake-toss -p 0 -s test_sk_xlcfi > fake.port 2> fake.err &
-fake=$!
-for i in $(seq 1 50); do [ -s fake.port ] && break; sleep 0.1; done
-port=$(head -n 1 fake.port)
-export XLCFI_TOSS_BASE_URL="http://127.0.0.1:$port" XLCFI_TOSS_SECRET_KEY=test_sk_xlcfi XLCFI_TOSS_TIMEOUT_MS=1500
-export no_proxy=127.0.0.1
+start_fake_toss
 # A new order for 4, paid through toss with the buyer's paymentKey KEY: its id on stdout.
 toss_paid() {
 	order 4 | jq -c ".payment_key = \"$1\"" > new.order && xlcfi-pay charge --provider toss new.order > new.pay &&
