@@ -170,7 +170,13 @@ static void clustered(struct xl_csr *m)
 	free(pairs);
 }
 
-static void test_cg_matches_cholesky(void **state)
+/*
+ * CG with as many steps as factors solves each row exactly (up to
+ * rounding), so it must agree with Cholesky: at 8 factors through the
+ * generic row kernel, and at 16, 32, 64 and 128 through the fixed ones
+ * (AVX2, AVX-512 and 16-float builds, whichever this CPU runs).
+ */
+static void cg_vs_cholesky(uint32_t k, uint32_t iterations)
 {
 	struct xl_csr m = XL_CSR_INIT;
 	struct xl_als_params p = XL_ALS_PARAMS_INIT;
@@ -178,13 +184,12 @@ static void test_cg_matches_cholesky(void **state)
 	struct xl_rec_hit hc[10], he[10];
 	uint32_t same = 0;
 
-	(void)state;
 	clustered(&m);
-	p.factors = 8;
+	p.factors = k;
 	p.reg = 1;
 	p.alpha = 2;
-	p.iterations = 15;
-	p.cg_steps = 8; /* as many steps as factors: CG solves exactly (up to rounding) */
+	p.iterations = iterations;
+	p.cg_steps = k;
 	train(&m, &p, &xc, &yc);
 	p.solver = XL_ALS_CHOLESKY;
 	train(&m, &p, &xe, &ye);
@@ -193,8 +198,8 @@ static void test_cg_matches_cholesky(void **state)
 		size_t nex = m.indptr[u + 1] - m.indptr[u];
 		int eq = 1;
 
-		xl_rec_score(yc, 60, 8, xc + u * 8, sc);
-		xl_rec_score(ye, 60, 8, xe + u * 8, se);
+		xl_rec_score(yc, 60, k, xc + (size_t)u * k, sc);
+		xl_rec_score(ye, 60, k, xe + (size_t)u * k, se);
 		xl_rec_top(sc, 60, ex, nex, NULL, 10, hc);
 		xl_rec_top(se, 60, ex, nex, NULL, 10, he);
 		for (int h = 0; h < 10; h++)
@@ -211,6 +216,14 @@ static void test_cg_matches_cholesky(void **state)
 	free(xe);
 	free(ye);
 	xl_csr_release(&m);
+}
+
+static void test_cg_matches_cholesky(void **state)
+{
+	(void)state;
+	cg_vs_cholesky(8, 15);
+	for (uint32_t k = 16; k <= 128; k *= 2)
+		cg_vs_cholesky(k, 3);
 }
 
 static void test_deterministic(void **state)
