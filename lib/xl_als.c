@@ -284,32 +284,31 @@ XL_KERNEL static void row_apply_any(const float *restrict y, uint32_t k, const u
 }
 
 /*
- * The same for the common factor counts, with k known when compiling: the
- * user's vector v and the sums stay in registers across the items, and
- * each item's factors are loaded once for the dot product and the update.
- */
-/*
- * The fixed kernels ask for the factors of the item PREFETCH_AHEAD entries
+ * The same for the common factor counts, with k known when compiling (K,
+ * on vectors VT of W floats, loaded and stored by LD and ST, summed by
+ * HSUM): the user's vector v and the sums stay in registers across the
+ * items, and each item's factors are loaded once for the dot product and
+ * the update. They ask for the factors of the item PREFETCH_AHEAD entries
  * ahead while they work on this one: the rows are gathered at random from
  * a matrix bigger than the L2 cache (7-9 % faster at 64 and 128 factors;
  * 16 ahead did no better).
  */
 #define PREFETCH_AHEAD 8
-#define ROW_APPLY_FIXED(K)                                                                         \
-	XL_KERNEL static void row_apply_##K(const float *restrict y, const uint32_t *restrict idx,        \
-					    const float *restrict r, uint64_t n, float alpha,             \
-					    const float *restrict v, float *restrict acc, float *restrict b)  \
+#define ROW_APPLY(ATTR, NAME, K, VT, W, LD, ST, HSUM)                                              \
+	ATTR static void NAME(const float *restrict y, const uint32_t *restrict idx,               \
+			      const float *restrict r, uint64_t n, float alpha, const float *restrict v,  \
+			      float *restrict acc, float *restrict b)                                      \
 	{                                                                                          \
-		v8 vv[K / 8], aa[K / 8], bb[K / 8];                                                \
+		VT vv[K / W], aa[K / W], bb[K / W];                                                \
                                                                                                    \
-		for (int q = 0; q < K / 8; q++) {                                                  \
-			vv[q] = ld(v + 8 * q);                                                     \
-			aa[q] = ld(acc + 8 * q);                                                   \
-			bb[q] = b ? ld(b + 8 * q) : (v8){ 0 };                                     \
+		for (int q = 0; q < K / W; q++) {                                                  \
+			vv[q] = LD(v + W * q);                                                     \
+			aa[q] = LD(acc + W * q);                                                   \
+			bb[q] = b ? LD(b + W * q) : (VT){ 0 };                                     \
 		}                                                                                  \
 		for (uint64_t a = 0; a < n; a++) {                                                 \
 			const float *yi = y + (size_t)idx[a] * K;                                  \
-			v8 s0 = { 0 }, s1 = { 0 }, yq[K / 8];                                      \
+			VT s0 = { 0 }, s1 = { 0 }, yq[K / W];                                      \
 			float w = alpha * r[a], sc;                                                \
                                                                                                    \
 			if (a + PREFETCH_AHEAD < n) {                                              \
@@ -317,26 +316,27 @@ XL_KERNEL static void row_apply_any(const float *restrict y, uint32_t k, const u
 				for (int l = 0; l < K / 16; l++)                                   \
 					__builtin_prefetch(ya + 16 * l);                           \
 			}                                                                          \
-			for (int q = 0; q < K / 8; q += 2) {                                       \
-				yq[q] = ld(yi + 8 * q);                                            \
-				yq[q + 1] = ld(yi + 8 * q + 8);                                    \
+			for (int q = 0; q < K / W; q += 2) {                                       \
+				yq[q] = LD(yi + W * q);                                            \
+				yq[q + 1] = LD(yi + W * q + W);                                    \
 				s0 += yq[q] * vv[q];                                               \
 				s1 += yq[q + 1] * vv[q + 1];                                       \
 			}                                                                          \
 			s0 += s1;                                                                  \
-			sc = hsum(s0) * w;                                                         \
-			for (int q = 0; q < K / 8; q++)                                            \
+			sc = HSUM(s0) * w;                                                         \
+			for (int q = 0; q < K / W; q++)                                            \
 				aa[q] += sc * yq[q];                                               \
 			if (b)                                                                     \
-				for (int q = 0; q < K / 8; q++)                                    \
+				for (int q = 0; q < K / W; q++)                                    \
 					bb[q] += (1 + w) * yq[q];                                  \
 		}                                                                                  \
-		for (int q = 0; q < K / 8; q++) {                                                  \
-			st(acc + 8 * q, aa[q]);                                                    \
+		for (int q = 0; q < K / W; q++) {                                                  \
+			ST(acc + W * q, aa[q]);                                                    \
 			if (b)                                                                     \
-				st(b + 8 * q, bb[q]);                                              \
+				ST(b + W * q, bb[q]);                                              \
 		}                                                                                  \
 	}
+#define ROW_APPLY_FIXED(K) ROW_APPLY(XL_KERNEL, row_apply_##K, K, v8, 8, ld, st, hsum)
 ROW_APPLY_FIXED(16)
 ROW_APPLY_FIXED(32)
 ROW_APPLY_FIXED(64)
@@ -344,50 +344,7 @@ ROW_APPLY_FIXED(128)
 
 #ifdef XL_V16
 /* The same on 16-float vectors (see XL_V16). */
-#define ROW_APPLY_FIXED16(K)                                                                       \
-	XL_KERNEL16 static void row_apply16_##K(const float *restrict y, const uint32_t *restrict idx,    \
-						const float *restrict r, uint64_t n, float alpha,         \
-						const float *restrict v, float *restrict acc,             \
-						float *restrict b)                                        \
-	{                                                                                          \
-		v16 vv[K / 16], aa[K / 16], bb[K / 16];                                            \
-                                                                                                   \
-		for (int q = 0; q < K / 16; q++) {                                                 \
-			vv[q] = ld16(v + 16 * q);                                                  \
-			aa[q] = ld16(acc + 16 * q);                                                \
-			bb[q] = b ? ld16(b + 16 * q) : (v16){ 0 };                                 \
-		}                                                                                  \
-		for (uint64_t a = 0; a < n; a++) {                                                 \
-			const float *yi = y + (size_t)idx[a] * K;                                  \
-			v16 s0 = { 0 }, s1 = { 0 }, yq[K / 16];                                    \
-			float w = alpha * r[a], sc;                                                \
-                                                                                                   \
-			if (a + PREFETCH_AHEAD < n) {                                              \
-				const float *ya = y + (size_t)idx[a + PREFETCH_AHEAD] * K;         \
-				for (int l = 0; l < K / 16; l++)                                   \
-					__builtin_prefetch(ya + 16 * l);                           \
-			}                                                                          \
-			for (int q = 0; q < K / 16; q += 2) {                                      \
-				yq[q] = ld16(yi + 16 * q);                                         \
-				yq[q + 1] = ld16(yi + 16 * q + 16);                                \
-				s0 += yq[q] * vv[q];                                               \
-				s1 += yq[q + 1] * vv[q + 1];                                       \
-			}                                                                          \
-			s0 += s1;                                                                  \
-			sc = hsum16(s0) * w;                                                       \
-			for (int q = 0; q < K / 16; q++)                                           \
-				aa[q] += sc * yq[q];                                               \
-			if (b)                                                                     \
-				for (int q = 0; q < K / 16; q++)                                   \
-					bb[q] += (1 + w) * yq[q];                                  \
-		}                                                                                  \
-		for (int q = 0; q < K / 16; q++) {                                                 \
-			st16(acc + 16 * q, aa[q]);                                                 \
-			if (b)                                                                     \
-				st16(b + 16 * q, bb[q]);                                           \
-		}                                                                                  \
-	}
-ROW_APPLY_FIXED16(128)
+ROW_APPLY(XL_KERNEL16, row_apply16_128, 128, v16, 16, ld16, st16, hsum16)
 
 /* Whether this CPU runs the 16-float kernels: x86-64-v4's AVX-512 parts. */
 static int have_v16(void)
