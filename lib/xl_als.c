@@ -346,17 +346,14 @@ ROW_APPLY_FIXED(128)
 /* The same on 16-float vectors (see XL_V16). */
 ROW_APPLY(XL_KERNEL16, row_apply16_128, 128, v16, 16, ld16, st16, hsum16)
 
-/* Whether this CPU runs the 16-float kernels: x86-64-v4's AVX-512 parts. */
+/*
+ * Whether this CPU runs the 16-float kernels: x86-64-v4's AVX-512 parts.
+ * (libgcc reads the CPU's features once, before main; asking is a load.)
+ */
 static int have_v16(void)
 {
-	static int have = -1;
-
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
-		       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
-	}
-	return have;
+	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
+	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
 }
 #endif
 
