@@ -284,18 +284,19 @@ static void test_charge_on_fresh_connection(void **state)
 	assert_int_equal(fake_stat("connections"), before + 1);
 	/* Two charges after them: a new connection each, though one is open. */
 	before = fake_stat("connections");
-	req.idempotency_key = "k-fresh-2";
-	req.order_ref = "xlcfi-fresh-2";
-	req.method = "pk_fresh_2";
-	assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
-	assert_int_equal(res.outcome, XL_GW_SUCCESS);
-	release(&res);
-	req.idempotency_key = "k-fresh-3";
-	req.order_ref = "xlcfi-fresh-3";
-	req.method = "pk_fresh_3";
-	assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
-	assert_int_equal(res.outcome, XL_GW_SUCCESS);
-	release(&res);
+	for (int i = 2; i <= 3; i++) {
+		char key[32], ref[32], method[32];
+
+		snprintf(key, sizeof(key), "k-fresh-%d", i);
+		snprintf(ref, sizeof(ref), "xlcfi-fresh-%d", i);
+		snprintf(method, sizeof(method), "pk_fresh_%d", i);
+		req.idempotency_key = key;
+		req.order_ref = ref;
+		req.method = method;
+		assert_int_equal(xl_gw_toss_charge(t, &req, &res, &err), 0);
+		assert_int_equal(res.outcome, XL_GW_SUCCESS);
+		release(&res);
+	}
 	assert_int_equal(fake_stat("connections"), before + 2 + 1);
 	xl_gw_toss_close(t);
 }
