@@ -26,9 +26,9 @@ void spotrs_(const char *uplo, const int *n, const int *nrhs, const float *a, co
  * 8-float vectors (GCC vector extensions) with separate accumulators, and
  * built three times: for AVX-512 machines (x86-64-v4: 32 registers, so
  * less is spilled; 6-17 % faster than the AVX2 build on Zen 4), for
- * AVX2+FMA machines and for any x86-64, chosen at load time. A BLAS call per row of k floats costs more in call overhead than
- * the arithmetic, and a plain loop's float sum cannot be vectorised
- * without reordering it.
+ * AVX2+FMA machines and for any x86-64, chosen at load time. A BLAS call
+ * per row of k floats costs more in call overhead than the arithmetic, and
+ * a plain loop's float sum cannot be vectorised without reordering it.
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define XL_KERNEL __attribute__((target_clones("arch=x86-64-v4", "arch=x86-64-v3", "default"), optimize("O3", "fp-contract=fast")))
@@ -54,10 +54,11 @@ static inline __attribute__((always_inline)) v8 ld(const float *p)
 #define hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 
 /*
- * On a CPU with AVX-512 the row kernel of 128 factors also comes in
- * 16-float vectors: twice the floats a register, and 32 registers, so the
- * 128 factors of a user's vector and its sums stay in registers (9-14 %
- * faster on Zen 4; at 64 factors it made no difference).
+ * On a CPU with AVX-512 the row kernels of 32, 64 and 128 factors, and the
+ * CG blocks' dense products, also come in 16-float vectors: twice the
+ * floats a register, and 32 registers, so a user's vector and its sums
+ * stay in registers (see row_apply and gemm_rows for what each gained on
+ * Zen 4).
  */
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__) && !defined(__SANITIZE_ADDRESS__)
 #define XL_V16 1
@@ -284,38 +285,114 @@ XL_KERNEL static void row_apply_any(const float *restrict y, uint32_t k, const u
 }
 
 /*
+ * The sums of eight vectors' lanes, as one vector (lane j: the sum of
+ * s[j]), by a transposing tree of in-lane shuffles: 21 operations for the
+ * eight, where eight horizontal sums take about 15 each and are a chain.
+ */
+static inline __attribute__((always_inline)) v8 hsum8x8(const v8 *s)
+{
+	typedef int m8 __attribute__((vector_size(32)));
+	const m8 lo = { 0, 8, 1, 9, 4, 12, 5, 13 }, hi = { 2, 10, 3, 11, 6, 14, 7, 15 };
+	const m8 lo2 = { 0, 1, 8, 9, 4, 5, 12, 13 }, hi2 = { 2, 3, 10, 11, 6, 7, 14, 15 };
+	const m8 lo4 = { 0, 1, 2, 3, 8, 9, 10, 11 }, hi4 = { 4, 5, 6, 7, 12, 13, 14, 15 };
+	v8 t01 = __builtin_shuffle(s[0], s[1], lo) + __builtin_shuffle(s[0], s[1], hi);
+	v8 t23 = __builtin_shuffle(s[2], s[3], lo) + __builtin_shuffle(s[2], s[3], hi);
+	v8 t45 = __builtin_shuffle(s[4], s[5], lo) + __builtin_shuffle(s[4], s[5], hi);
+	v8 t67 = __builtin_shuffle(s[6], s[7], lo) + __builtin_shuffle(s[6], s[7], hi);
+	/* Lanes 0-3: the low halves' sums of s[0..3]; lanes 4-7: their high halves'. */
+	v8 u03 = __builtin_shuffle(t01, t23, lo2) + __builtin_shuffle(t01, t23, hi2);
+	v8 u47 = __builtin_shuffle(t45, t67, lo2) + __builtin_shuffle(t45, t67, hi2);
+
+	return __builtin_shuffle(u03, u47, lo4) + __builtin_shuffle(u03, u47, hi4);
+}
+
+/* An 8-float vector as itself, and a 16-float one as the sum of its halves. */
+#define fold8(v) (v)
+#ifdef XL_V16
+static inline __attribute__((always_inline)) v8 fold16(v16 v)
+{
+	v8 l, h;
+
+	memcpy(&l, &v, sizeof(l));
+	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
+	return l + h;
+}
+#endif
+
+/*
  * The same for the common factor counts, with k known when compiling (K,
  * on vectors VT of W floats, loaded and stored by LD and ST, summed by
- * HSUM): the user's vector v and the sums stay in registers across the
- * items, and each item's factors are loaded once for the dot product and
- * the update. They ask for the factors of the item PREFETCH_AHEAD entries
- * ahead while they work on this one: the rows are gathered at random from
- * a matrix bigger than the L2 cache (7-9 % faster at 64 and 128 factors;
- * 16 ahead did no better).
+ * HSUM, folded to 8 floats by FOLD): the user's vector v and the sums stay
+ * in registers across the items.
+ *
+ * With G, the items go eight at a time: their eight dot products are
+ * independent chains, summed across lanes together by hsum8x8 and scaled
+ * by the eight weights in one vector; then the eight updates go into NACC
+ * sets of sums, so that no one register is a chain of eight dependent adds
+ * (the sets are added at the end). Each item's factors are read twice, the
+ * second time from the L1 cache. Without G, one item at a time, its
+ * factors read once: better where eight items' sums and factors do not fit
+ * the registers (8-float vectors at 64 factors and both widths at 128).
+ * The items left over from the groups of eight go one at a time too.
+ *
+ * The factors of the items PREFETCH_AHEAD entries ahead are asked for while
+ * these are worked on: the rows are gathered at random from a matrix
+ * bigger than the L2 cache (7-9 % faster at 64 and 128 factors; 16 ahead
+ * did no better).
  */
 #define PREFETCH_AHEAD 8
-#define ROW_APPLY(ATTR, NAME, K, VT, W, LD, ST, HSUM)                                              \
+#define ROW_APPLY(ATTR, NAME, K, VT, W, LD, ST, HSUM, FOLD, NACC, G)                                \
 	ATTR static void NAME(const float *restrict y, const uint32_t *restrict idx,               \
 			      const float *restrict r, uint64_t n, float alpha, const float *restrict v,  \
 			      float *restrict acc, float *restrict b)                                      \
 	{                                                                                          \
-		VT vv[K / W], aa[K / W], bb[K / W];                                                \
+		VT vv[K / W], aa[NACC][K / W], bb[K / W];                                          \
+		uint64_t a = 0;                                                                    \
                                                                                                    \
 		for (int q = 0; q < K / W; q++) {                                                  \
 			vv[q] = LD(v + W * q);                                                     \
-			aa[q] = LD(acc + W * q);                                                   \
+			aa[0][q] = LD(acc + W * q);                                                \
+			for (int u = 1; u < NACC; u++)                                             \
+				aa[u][q] = (VT){ 0 };                                              \
 			bb[q] = b ? LD(b + W * q) : (VT){ 0 };                                     \
 		}                                                                                  \
-		for (uint64_t a = 0; a < n; a++) {                                                 \
+		for (; G && a + 8 <= n; a += 8) {                                                  \
+			const float *yj[8];                                                        \
+			v8 s8[8], d, w8 = alpha * ld(r + a);                                       \
+			float ds[8], cs[8];                                                        \
+                                                                                                   \
+			for (int j = 0; j < 8; j++)                                                \
+				yj[j] = y + (size_t)idx[a + j] * K;                                \
+			for (int j = 0; j < 8 && a + PREFETCH_AHEAD + j < n; j++) {                \
+				const float *ya = y + (size_t)idx[a + PREFETCH_AHEAD + j] * K;     \
+				for (int l = 0; l < K / 16; l++)                                   \
+					__builtin_prefetch(ya + 16 * l);                           \
+			}                                                                          \
+			for (int j = 0; j < 8; j++) {                                              \
+				VT s = LD(yj[j]) * vv[0];                                          \
+				for (int q = 1; q < K / W; q++)                                    \
+					s += LD(yj[j] + W * q) * vv[q];                            \
+				s8[j] = FOLD(s);                                                   \
+			}                                                                          \
+			d = hsum8x8(s8) * w8;                                                      \
+			memcpy(ds, &d, sizeof(ds));                                                \
+			for (int j = 0; j < 8; j++)                                                \
+				for (int q = 0; q < K / W; q++)                                    \
+					aa[j % NACC][q] += ds[j] * LD(yj[j] + W * q);              \
+			if (b) {                                                                   \
+				v8 c8 = 1 + w8;                                                    \
+                                                                                                   \
+				memcpy(cs, &c8, sizeof(cs));                                       \
+				for (int j = 0; j < 8; j++)                                        \
+					for (int q = 0; q < K / W; q++)                            \
+						bb[q] += cs[j] * LD(yj[j] + W * q);                \
+			}                                                                          \
+		}                                                                                  \
+		for (; a < n; a++) {                                                               \
 			const float *yi = y + (size_t)idx[a] * K;                                  \
 			VT s0 = { 0 }, s1 = { 0 }, yq[K / W];                                      \
 			float w = alpha * r[a], sc;                                                \
                                                                                                    \
-			if (a + PREFETCH_AHEAD < n) {                                              \
-				const float *ya = y + (size_t)idx[a + PREFETCH_AHEAD] * K;         \
-				for (int l = 0; l < K / 16; l++)                                   \
-					__builtin_prefetch(ya + 16 * l);                           \
-			}                                                                          \
 			for (int q = 0; q < K / W; q += 2) {                                       \
 				yq[q] = LD(yi + W * q);                                            \
 				yq[q + 1] = LD(yi + W * q + W);                                    \
@@ -325,26 +402,34 @@ XL_KERNEL static void row_apply_any(const float *restrict y, uint32_t k, const u
 			s0 += s1;                                                                  \
 			sc = HSUM(s0) * w;                                                         \
 			for (int q = 0; q < K / W; q++)                                            \
-				aa[q] += sc * yq[q];                                               \
+				aa[0][q] += sc * yq[q];                                            \
 			if (b)                                                                     \
 				for (int q = 0; q < K / W; q++)                                    \
 					bb[q] += (1 + w) * yq[q];                                  \
 		}                                                                                  \
 		for (int q = 0; q < K / W; q++) {                                                  \
-			ST(acc + W * q, aa[q]);                                                    \
+			for (int u = 1; u < NACC; u++)                                             \
+				aa[0][q] += aa[u][q];                                              \
+			ST(acc + W * q, aa[0][q]);                                                 \
 			if (b)                                                                     \
 				ST(b + W * q, bb[q]);                                              \
 		}                                                                                  \
 	}
-#define ROW_APPLY_FIXED(K) ROW_APPLY(XL_KERNEL, row_apply_##K, K, v8, 8, ld, st, hsum)
-ROW_APPLY_FIXED(16)
-ROW_APPLY_FIXED(32)
-ROW_APPLY_FIXED(64)
-ROW_APPLY_FIXED(128)
+#define ROW_APPLY_FIXED(K, NACC, G) ROW_APPLY(XL_KERNEL, row_apply_##K, K, v8, 8, ld, st, hsum, fold8, NACC, G)
+ROW_APPLY_FIXED(16, 4, 1)
+ROW_APPLY_FIXED(32, 2, 1)
+ROW_APPLY_FIXED(64, 1, 0)
+ROW_APPLY_FIXED(128, 1, 0)
 
 #ifdef XL_V16
-/* The same on 16-float vectors (see XL_V16). */
-ROW_APPLY(XL_KERNEL16, row_apply16_128, 128, v16, 16, ld16, st16, hsum16)
+/*
+ * The same on 16-float vectors (see XL_V16). With the groups of eight,
+ * 1.2-1.3x the 8-float kernels at 32 and 64 factors (Online Retail and the
+ * generated 1M log); at 128 the groups were 10 % slower than one by one.
+ */
+ROW_APPLY(XL_KERNEL16, row_apply16_32, 32, v16, 16, ld16, st16, hsum16, fold16, 2, 1)
+ROW_APPLY(XL_KERNEL16, row_apply16_64, 64, v16, 16, ld16, st16, hsum16, fold16, 1, 1)
+ROW_APPLY(XL_KERNEL16, row_apply16_128, 128, v16, 16, ld16, st16, hsum16, fold16, 1, 0)
 
 /*
  * Whether this CPU runs the 16-float kernels: x86-64-v4's AVX-512 parts.
@@ -355,15 +440,84 @@ static int have_v16(void)
 	return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
 	       __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq");
 }
+
+/*
+ * out = a g for nb rows a (nb x K) and g (K x K), K fixed, on AVX-512: R
+ * rows at a time against a tile of up to 64 columns (16 sums in
+ * registers), g's rows read from the L1 cache. For the CG blocks' dense
+ * products (64 x K by K x K), where OpenBLAS's sgemm spends a good part of
+ * its time packing: 1.1-1.16x the whole iteration at 32-128 factors.
+ */
+#define GEMM16(NAME, K)                                                                            \
+	XL_KERNEL16 static void NAME(const float *restrict a, const float *restrict g, float *restrict out, \
+				     uint32_t nb)                                                   \
+	{                                                                                          \
+		enum { TW = K < 64 ? K / 16 : 4, R = 16 / TW };                                    \
+                                                                                                   \
+		for (uint32_t c = 0; c < K; c += 16 * TW) {                                        \
+			uint32_t i = 0;                                                            \
+                                                                                                   \
+			for (; i + R <= nb; i += R) {                                              \
+				v16 acc[R][TW] = { 0 };                                            \
+                                                                                                   \
+				for (uint32_t j = 0; j < K; j++) {                                 \
+					const float *gj = g + (size_t)j * K + c;                   \
+                                                                                                   \
+					for (int t = 0; t < TW; t++) {                             \
+						v16 gv = ld16(gj + 16 * t);                        \
+                                                                                                   \
+						for (int q = 0; q < R; q++)                        \
+							acc[q][t] += a[(size_t)(i + q) * K + j] * gv; \
+					}                                                          \
+				}                                                                  \
+				for (int q = 0; q < R; q++)                                        \
+					for (int t = 0; t < TW; t++)                               \
+						st16(out + (size_t)(i + q) * K + c + 16 * t, acc[q][t]); \
+			}                                                                          \
+			for (; i < nb; i++) {                                                      \
+				v16 acc[TW] = { 0 };                                               \
+                                                                                                   \
+				for (uint32_t j = 0; j < K; j++)                                   \
+					for (int t = 0; t < TW; t++)                               \
+						acc[t] += a[(size_t)i * K + j] * ld16(g + (size_t)j * K + c + 16 * t); \
+				for (int t = 0; t < TW; t++)                                       \
+					st16(out + (size_t)i * K + c + 16 * t, acc[t]);            \
+			}                                                                          \
+		}                                                                                  \
+	}
+GEMM16(gemm16_32, 32)
+GEMM16(gemm16_64, 64)
+GEMM16(gemm16_128, 128)
 #endif
+
+/* out = a g, a nb x k, g k x k, all row-major. */
+static void gemm_rows(const float *a, const float *g, float *out, uint32_t nb, uint32_t k)
+{
+#ifdef XL_V16
+	if (have_v16()) {
+		switch (k) {
+		case 32: gemm16_32(a, g, out, nb); return;
+		case 64: gemm16_64(a, g, out, nb); return;
+		case 128: gemm16_128(a, g, out, nb); return;
+		default: break;
+		}
+	}
+#endif
+	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)k, 1.0f, a, (int)k, g, (int)k,
+		    0.0f, out, (int)k);
+}
 
 static void row_apply(const float *y, uint32_t k, const uint32_t *idx, const float *r, uint64_t n, float alpha,
 		      const float *v, float *acc, float *b)
 {
 #ifdef XL_V16
-	if (k == 128 && have_v16()) {
-		row_apply16_128(y, idx, r, n, alpha, v, acc, b);
-		return;
+	if (have_v16()) {
+		switch (k) {
+		case 32: row_apply16_32(y, idx, r, n, alpha, v, acc, b); return;
+		case 64: row_apply16_64(y, idx, r, n, alpha, v, acc, b); return;
+		case 128: row_apply16_128(y, idx, r, n, alpha, v, acc, b); return;
+		default: break;
+		}
 	}
 #endif
 	switch (k) {
@@ -472,7 +626,7 @@ static void scratch_release(struct scratch *s)
  * Conjugate gradient on (G + Y^T (C - I) Y) x = Y^T C p from the current
  * x, G = Y^T Y + reg I (Takacs et al.; as in benfred/implicit), for the
  * nb rows from row0 at once: the CG steps go in lockstep so that the
- * dense part, G times every row's vector, is one matrix product (sgemm)
+ * dense part, G times every row's vector, is one matrix product (gemm_rows)
  * per step instead of nb matrix-vector products. Each row's arithmetic is
  * its own, so the result does not depend on the blocking.
  */
@@ -482,8 +636,7 @@ static void solve_cg_block(const float *y, const float *g, uint32_t k, float alp
 	float *X = x + (size_t)row0 * k;
 
 	/* r = Y^T C p - (G + Y^T (C - I) Y) x; p = r */
-	cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)k, 1.0f, X, (int)k, g, (int)k,
-		    0.0f, s->bap, (int)k);
+	gemm_rows(X, g, s->bap, nb, k);
 	for (uint32_t i = 0; i < nb; i++) {
 		uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
 		float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *gx = s->bap + (size_t)i * k;
@@ -494,8 +647,7 @@ static void solve_cg_block(const float *y, const float *g, uint32_t k, float alp
 		s->rs[i] = cg_start(r, p, s->b, gx, k);
 	}
 	for (uint32_t it = 0; it < steps; it++) {
-		cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)nb, (int)k, (int)k, 1.0f, s->bp, (int)k, g,
-			    (int)k, 0.0f, s->bap, (int)k);
+		gemm_rows(s->bp, g, s->bap, nb, k);
 		for (uint32_t i = 0; i < nb; i++) {
 			uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
 			float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *ap = s->bap + (size_t)i * k;
