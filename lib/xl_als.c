@@ -51,7 +51,24 @@ static inline __attribute__((always_inline)) v8 ld(const float *p)
 
 #define st(p, v) do { v8 st_ = (v); memcpy((p), &st_, sizeof(st_)); } while (0)
 
-#define hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
+/*
+ * The sum of v's lanes, as ((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7)),
+ * written as the halves' sum and two shuffles, so that it is 6 operations:
+ * GCC does not find them in the plain expression (it took 15, in a chain).
+ */
+static inline __attribute__((always_inline)) float hsum(v8 v)
+{
+	typedef float v4 __attribute__((vector_size(16)));
+	typedef int m4 __attribute__((vector_size(16)));
+	const m4 swap = { 1, 0, 3, 2 };
+	v4 l, h;
+
+	memcpy(&l, &v, sizeof(l));
+	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
+	l += h;
+	l += __builtin_shuffle(l, swap);
+	return l[0] + l[2];
+}
 
 /*
  * On a CPU with AVX-512 the row kernels of 32, 64 and 128 factors, and the
@@ -74,8 +91,17 @@ static inline __attribute__((always_inline)) v16 ld16(const float *p)
 }
 
 #define st16(p, v) do { v16 st_ = (v); memcpy((p), &st_, sizeof(st_)); } while (0)
-#define hsum16(v) (((((v)[0] + (v)[8]) + ((v)[1] + (v)[9])) + (((v)[2] + (v)[10]) + ((v)[3] + (v)[11]))) + \
-		   ((((v)[4] + (v)[12]) + ((v)[5] + (v)[13])) + (((v)[6] + (v)[14]) + ((v)[7] + (v)[15]))))
+/* A 16-float vector as the 8-float sum of its halves. */
+static inline __attribute__((always_inline)) v8 fold16(v16 v)
+{
+	v8 l, h;
+
+	memcpy(&l, &v, sizeof(l));
+	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
+	return l + h;
+}
+
+#define hsum16(v) hsum(fold16(v))
 #endif
 
 /* ---------------------------------------------------------------- CSR */
@@ -306,18 +332,8 @@ static inline __attribute__((always_inline)) v8 hsum8x8(const v8 *s)
 	return __builtin_shuffle(u03, u47, lo4) + __builtin_shuffle(u03, u47, hi4);
 }
 
-/* An 8-float vector as itself, and a 16-float one as the sum of its halves. */
+/* An 8-float vector as itself (fold16's counterpart). */
 #define fold8(v) (v)
-#ifdef XL_V16
-static inline __attribute__((always_inline)) v8 fold16(v16 v)
-{
-	v8 l, h;
-
-	memcpy(&l, &v, sizeof(l));
-	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
-	return l + h;
-}
-#endif
 
 /*
  * The same for the common factor counts, with k known when compiling (K,
@@ -331,9 +347,15 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
  * sets of sums, so that no one register is a chain of eight dependent adds
  * (the sets are added at the end). Each item's factors are read twice, the
  * second time from the L1 cache. Without G, one item at a time, its
- * factors read once: better where eight items' sums and factors do not fit
- * the registers (8-float vectors at 64 factors and both widths at 128).
- * The items left over from the groups of eight go one at a time too.
+ * factors read once. Which is faster depends on how many vectors a row
+ * is: the groups won with two (16 factors on 8-float vectors, 32 on
+ * 16-float: 1.1-1.3x), one at a time with four or more (at 128 factors
+ * the groups were 1.3x slower). The items left over from the groups of
+ * eight go one at a time too.
+ *
+ * The loop is written twice, with and without the sums b (ROW_ITEMS), so
+ * that the three passes of four that have no b keep v and the sums in
+ * registers (about 1.15-1.2x at 128 factors).
  *
  * The factors of the items PREFETCH_AHEAD entries ahead are asked for while
  * these are worked on: the rows are gathered at random from a matrix
@@ -341,32 +363,29 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
  * did no better).
  */
 #define PREFETCH_AHEAD 8
-#define ROW_APPLY(ATTR, NAME, K, VT, W, LD, ST, HSUM, FOLD, NACC, G)                                \
-	ATTR static void NAME(const float *restrict y, const uint32_t *restrict idx,               \
-			      const float *restrict r, uint64_t n, float alpha, const float *restrict v,  \
-			      float *restrict acc, float *restrict b)                                      \
-	{                                                                                          \
-		VT vv[K / W], aa[NACC][K / W], bb[K / W];                                          \
+/* The factors of the item PREFETCH_AHEAD entries after entry E, asked for. */
+#define PREFETCH_ITEM(K, E)                                                                        \
+	do {                                                                                       \
+		if ((E) + PREFETCH_AHEAD < n) {                                                    \
+			const float *ya_ = y + (size_t)idx[(E) + PREFETCH_AHEAD] * K;              \
+			for (int l_ = 0; l_ < K / 16; l_++)                                        \
+				__builtin_prefetch(ya_ + 16 * l_);                                 \
+		}                                                                                  \
+	} while (0)
+
+/* ROW_APPLY's loop over the items, with (WB 1) or without the sums b. */
+#define ROW_ITEMS(K, VT, W, LD, HSUM, FOLD, NACC, G, WB)                                           \
+	do {                                                                                       \
 		uint64_t a = 0;                                                                    \
                                                                                                    \
-		for (int q = 0; q < K / W; q++) {                                                  \
-			vv[q] = LD(v + W * q);                                                     \
-			aa[0][q] = LD(acc + W * q);                                                \
-			for (int u = 1; u < NACC; u++)                                             \
-				aa[u][q] = (VT){ 0 };                                              \
-			bb[q] = b ? LD(b + W * q) : (VT){ 0 };                                     \
-		}                                                                                  \
 		for (; G && a + 8 <= n; a += 8) {                                                  \
 			const float *yj[8];                                                        \
 			v8 s8[8], d, w8 = alpha * ld(r + a);                                       \
 			float ds[8], cs[8];                                                        \
                                                                                                    \
-			for (int j = 0; j < 8; j++)                                                \
+			for (int j = 0; j < 8; j++) {                                              \
 				yj[j] = y + (size_t)idx[a + j] * K;                                \
-			for (int j = 0; j < 8 && a + PREFETCH_AHEAD + j < n; j++) {                \
-				const float *ya = y + (size_t)idx[a + PREFETCH_AHEAD + j] * K;     \
-				for (int l = 0; l < K / 16; l++)                                   \
-					__builtin_prefetch(ya + 16 * l);                           \
+				PREFETCH_ITEM(K, a + j);                                           \
 			}                                                                          \
 			for (int j = 0; j < 8; j++) {                                              \
 				VT s = LD(yj[j]) * vv[0];                                          \
@@ -379,7 +398,7 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
 			for (int j = 0; j < 8; j++)                                                \
 				for (int q = 0; q < K / W; q++)                                    \
 					aa[j % NACC][q] += ds[j] * LD(yj[j] + W * q);              \
-			if (b) {                                                                   \
+			if (WB) {                                                                  \
 				v8 c8 = 1 + w8;                                                    \
                                                                                                    \
 				memcpy(cs, &c8, sizeof(cs));                                       \
@@ -393,6 +412,7 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
 			VT s0 = { 0 }, s1 = { 0 }, yq[K / W];                                      \
 			float w = alpha * r[a], sc;                                                \
                                                                                                    \
+			PREFETCH_ITEM(K, a);                                                       \
 			for (int q = 0; q < K / W; q += 2) {                                       \
 				yq[q] = LD(yi + W * q);                                            \
 				yq[q + 1] = LD(yi + W * q + W);                                    \
@@ -403,10 +423,30 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
 			sc = HSUM(s0) * w;                                                         \
 			for (int q = 0; q < K / W; q++)                                            \
 				aa[0][q] += sc * yq[q];                                            \
-			if (b)                                                                     \
+			if (WB)                                                                    \
 				for (int q = 0; q < K / W; q++)                                    \
 					bb[q] += (1 + w) * yq[q];                                  \
 		}                                                                                  \
+	} while (0)
+
+#define ROW_APPLY(ATTR, NAME, K, VT, W, LD, ST, HSUM, FOLD, NACC, G)                                \
+	ATTR static void NAME(const float *restrict y, const uint32_t *restrict idx,               \
+			      const float *restrict r, uint64_t n, float alpha, const float *restrict v,  \
+			      float *restrict acc, float *restrict b)                                      \
+	{                                                                                          \
+		VT vv[K / W], aa[NACC][K / W], bb[K / W];                                          \
+                                                                                                   \
+		for (int q = 0; q < K / W; q++) {                                                  \
+			vv[q] = LD(v + W * q);                                                     \
+			aa[0][q] = LD(acc + W * q);                                                \
+			for (int u = 1; u < NACC; u++)                                             \
+				aa[u][q] = (VT){ 0 };                                              \
+			bb[q] = b ? LD(b + W * q) : (VT){ 0 };                                     \
+		}                                                                                  \
+		if (b)                                                                             \
+			ROW_ITEMS(K, VT, W, LD, HSUM, FOLD, NACC, G, 1);                           \
+		else                                                                               \
+			ROW_ITEMS(K, VT, W, LD, HSUM, FOLD, NACC, G, 0);                           \
 		for (int q = 0; q < K / W; q++) {                                                  \
 			for (int u = 1; u < NACC; u++)                                             \
 				aa[0][q] += aa[u][q];                                              \
@@ -417,18 +457,14 @@ static inline __attribute__((always_inline)) v8 fold16(v16 v)
 	}
 #define ROW_APPLY_FIXED(K, NACC, G) ROW_APPLY(XL_KERNEL, row_apply_##K, K, v8, 8, ld, st, hsum, fold8, NACC, G)
 ROW_APPLY_FIXED(16, 4, 1)
-ROW_APPLY_FIXED(32, 2, 1)
+ROW_APPLY_FIXED(32, 1, 0)
 ROW_APPLY_FIXED(64, 1, 0)
 ROW_APPLY_FIXED(128, 1, 0)
 
 #ifdef XL_V16
-/*
- * The same on 16-float vectors (see XL_V16). With the groups of eight,
- * 1.2-1.3x the 8-float kernels at 32 and 64 factors (Online Retail and the
- * generated 1M log); at 128 the groups were 10 % slower than one by one.
- */
+/* The same on 16-float vectors (see XL_V16). */
 ROW_APPLY(XL_KERNEL16, row_apply16_32, 32, v16, 16, ld16, st16, hsum16, fold16, 2, 1)
-ROW_APPLY(XL_KERNEL16, row_apply16_64, 64, v16, 16, ld16, st16, hsum16, fold16, 1, 1)
+ROW_APPLY(XL_KERNEL16, row_apply16_64, 64, v16, 16, ld16, st16, hsum16, fold16, 1, 0)
 ROW_APPLY(XL_KERNEL16, row_apply16_128, 128, v16, 16, ld16, st16, hsum16, fold16, 1, 0)
 
 /*
