@@ -526,11 +526,14 @@ GEMM16(gemm16_64, 64)
 GEMM16(gemm16_128, 128)
 #endif
 
-/* out = a g, a nb x k, g k x k, all row-major. */
-static void gemm_rows(const float *a, const float *g, float *out, uint32_t nb, uint32_t k)
+/*
+ * out = a g, a nb x k, g k x k, all row-major; through BLAS when blas is
+ * set (its threads then share the product: xl_als_params.blas_threads).
+ */
+static void gemm_rows(const float *a, const float *g, float *out, uint32_t nb, uint32_t k, int blas)
 {
 #ifdef XL_V16
-	if (have_v16()) {
+	if (!blas && have_v16()) {
 		switch (k) {
 		case 32: gemm16_32(a, g, out, nb); return;
 		case 64: gemm16_64(a, g, out, nb); return;
@@ -632,6 +635,7 @@ XL_KERNEL static float cg_start(float *restrict r, float *restrict p, const floa
 struct scratch {
 	float *p, *ap, *a, *b;       /* one row's vectors (and the k x k system) */
 	float *br, *bp, *bap, *rs;   /* a block of CHUNK rows, for the CG solver */
+	int blas;                    /* its products through (threaded) BLAS */
 };
 
 static void scratch_init(struct scratch *s, uint32_t k)
@@ -644,6 +648,7 @@ static void scratch_init(struct scratch *s, uint32_t k)
 	s->bp = xl_xmalloc(sizeof(float) * k * CHUNK);
 	s->bap = xl_xmalloc(sizeof(float) * k * CHUNK);
 	s->rs = xl_xmalloc(sizeof(float) * CHUNK);
+	s->blas = 0;
 }
 
 static void scratch_release(struct scratch *s)
@@ -672,7 +677,7 @@ static void solve_cg_block(const float *y, const float *g, uint32_t k, float alp
 	float *X = x + (size_t)row0 * k;
 
 	/* r = Y^T C p - (G + Y^T (C - I) Y) x; p = r */
-	gemm_rows(X, g, s->bap, nb, k);
+	gemm_rows(X, g, s->bap, nb, k, s->blas);
 	for (uint32_t i = 0; i < nb; i++) {
 		uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
 		float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *gx = s->bap + (size_t)i * k;
@@ -683,7 +688,7 @@ static void solve_cg_block(const float *y, const float *g, uint32_t k, float alp
 		s->rs[i] = cg_start(r, p, s->b, gx, k);
 	}
 	for (uint32_t it = 0; it < steps; it++) {
-		gemm_rows(s->bp, g, s->bap, nb, k);
+		gemm_rows(s->bp, g, s->bap, nb, k, s->blas);
 		for (uint32_t i = 0; i < nb; i++) {
 			uint64_t b = m->indptr[row0 + i], n = m->indptr[row0 + i + 1] - b;
 			float *r = s->br + (size_t)i * k, *p = s->bp + (size_t)i * k, *ap = s->bap + (size_t)i * k;
@@ -906,6 +911,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 	for (uint32_t t = 0; t < nthreads; t++) {
 		ws[t].id = t;
 		scratch_init(&ws[t].s, k);
+		ws[t].s.blas = inner > 1;
 	}
 	for (uint32_t it = 1; it <= p->iterations; it++) {
 		double t0 = now_seconds(), loss = NAN;

@@ -65,8 +65,9 @@ struct xl_als_params {
 	 * BLAS's own threads inside the row solves: 0 or 1 keeps BLAS
 	 * single-threaded under the row threads (the default, and the
 	 * faster: scripts/bench-recommend.sh measures both). More than 1
-	 * solves the rows on one thread with BLAS threaded instead, and
-	 * threads is then ignored.
+	 * solves the rows on one thread with BLAS threaded instead (the
+	 * CG blocks' dense products too, which otherwise use xlcfi's own
+	 * AVX-512 kernel where it has one), and threads is then ignored.
 	 */
 	uint32_t blas_threads;
 };

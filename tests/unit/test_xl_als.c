@@ -251,7 +251,10 @@ static void test_deterministic(void **state)
 	assert_memory_equal(y1, y2, sizeof(float) * NI * 16);
 	free(x2);
 	free(y2);
-	/* One row thread with threaded BLAS solves the same rows the same way. */
+	/*
+	 * One row thread with threaded BLAS solves the same rows the same way
+	 * (at 16 factors the dense products go through BLAS both ways).
+	 */
 	p.blas_threads = 2;
 	assert_int_equal(xl_als_threads(&p), 1);
 	train(&m, &p, &x2, &y2);
@@ -267,6 +270,18 @@ static void test_deterministic(void **state)
 	free(y2);
 	free(x3);
 	free(y3);
+	/* At 64 factors too, through the 16-float kernels where the CPU has them. */
+	p.factors = 64;
+	p.threads = 1;
+	train(&m, &p, &x1, &y1);
+	p.threads = 3;
+	train(&m, &p, &x2, &y2);
+	assert_memory_equal(x1, x2, sizeof(float) * NU * 64);
+	assert_memory_equal(y1, y2, sizeof(float) * NI * 64);
+	free(x1);
+	free(y1);
+	free(x2);
+	free(y2);
 	xl_csr_release(&m);
 }
 
