@@ -3,6 +3,7 @@
 #include <assert.h>
 #include <math.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -755,8 +756,11 @@ struct half {
 	double loss_sum[64];
 };
 
+struct crew;
+
 struct worker {
 	struct half *h;
+	struct crew *crew;
 	uint32_t id;
 	struct scratch s;
 };
@@ -815,23 +819,136 @@ static void *worker_run(void *arg)
 	return NULL;
 }
 
-/* Solve every row of h->m (or sum the loss) on nthreads workers. */
-static void run_half(struct half *h, struct worker *ws, uint32_t nthreads)
+static double now_seconds(void)
 {
-	pthread_t tid[64];
+	struct timespec ts;
 
-	atomic_store(&h->next, 0);
-	for (uint32_t t = 0; t < nthreads; t++) {
-		ws[t].h = h;
-		if (t > 0 && pthread_create(&tid[t], NULL, worker_run, &ws[t]) != 0) {
-			/* No thread to be had: do that share here. */
-			tid[t] = 0;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/*
+ * The row threads, started once for the whole training and kept between
+ * the half-sweeps. Starting a thread, or waking one that sleeps, took 70-120
+ * us on this project's (virtual) machine, where a half-sweep is 1-30 ms:
+ * so between the halves a worker first waits for the next round by
+ * yielding the CPU in a loop (BLAS's threads, which compute Y^T Y
+ * meanwhile, get it), and sleeps on the condition variable only after
+ * CREW_SPIN seconds.
+ */
+#define CREW_SPIN 0.005
+
+struct crew {
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	atomic_uint_fast64_t round;   /* bumped to start each half (under mu) */
+	atomic_uint busy;             /* started workers still in this round */
+	atomic_int quit;              /* set (under mu) to end the workers */
+	uint32_t started;             /* threads running crew_main */
+	pthread_t tid[64];
+	struct worker *ws;
+};
+
+/* Whether f(c, arg) became true within CREW_SPIN seconds, yielding between tries. */
+static int crew_spin(struct crew *c, int (*f)(struct crew *, uint64_t), uint64_t arg)
+{
+	double until = now_seconds() + CREW_SPIN;
+
+	for (unsigned i = 1;; i++) {
+		if (f(c, arg))
+			return 1;
+		if (i % 64 == 0 && now_seconds() > until)
+			return 0;
+		sched_yield();
+	}
+}
+
+static int crew_moved(struct crew *c, uint64_t seen)
+{
+	return atomic_load(&c->round) != seen || atomic_load(&c->quit);
+}
+
+static int crew_idle(struct crew *c, uint64_t unused)
+{
+	(void)unused;
+	return atomic_load(&c->busy) == 0;
+}
+
+static void *crew_main(void *arg)
+{
+	struct worker *w = arg;
+	struct crew *c = w->crew;
+	uint64_t seen = 0;
+
+	for (;;) {
+		if (!crew_spin(c, crew_moved, seen)) {
+			pthread_mutex_lock(&c->mu);
+			while (!crew_moved(c, seen))
+				pthread_cond_wait(&c->go, &c->mu);
+			pthread_mutex_unlock(&c->mu);
+		}
+		if (atomic_load(&c->quit))
+			return NULL;
+		seen = atomic_load(&c->round);
+		worker_run(w);
+		if (atomic_fetch_sub(&c->busy, 1) == 1) {
+			pthread_mutex_lock(&c->mu);
+			pthread_cond_signal(&c->done);
+			pthread_mutex_unlock(&c->mu);
 		}
 	}
-	worker_run(&ws[0]);
-	for (uint32_t t = 1; t < nthreads; t++)
-		if (tid[t])
-			pthread_join(tid[t], NULL);
+}
+
+/* Start up to nthreads - 1 threads (the caller is the first worker); fewer if the system has none to give. */
+static void crew_start(struct crew *c, struct worker *ws, uint32_t nthreads)
+{
+	pthread_mutex_init(&c->mu, NULL);
+	pthread_cond_init(&c->go, NULL);
+	pthread_cond_init(&c->done, NULL);
+	atomic_init(&c->round, 0);
+	atomic_init(&c->busy, 0);
+	atomic_init(&c->quit, 0);
+	c->ws = ws;
+	c->started = 0;
+	for (uint32_t t = 1; t < nthreads; t++) {
+		ws[c->started + 1].crew = c;
+		if (pthread_create(&c->tid[c->started], NULL, crew_main, &ws[c->started + 1]) != 0)
+			break;
+		c->started++;
+	}
+}
+
+static void crew_stop(struct crew *c)
+{
+	pthread_mutex_lock(&c->mu);
+	atomic_store(&c->quit, 1);
+	pthread_cond_broadcast(&c->go);
+	pthread_mutex_unlock(&c->mu);
+	for (uint32_t t = 0; t < c->started; t++)
+		pthread_join(c->tid[t], NULL);
+	pthread_mutex_destroy(&c->mu);
+	pthread_cond_destroy(&c->go);
+	pthread_cond_destroy(&c->done);
+}
+
+/* Solve every row of h->m (or sum the loss) on the crew and the caller. */
+static void run_half(struct half *h, struct crew *c)
+{
+	atomic_store(&h->next, 0);
+	for (uint32_t t = 0; t <= c->started; t++)
+		c->ws[t].h = h;
+	atomic_store(&c->busy, c->started);
+	pthread_mutex_lock(&c->mu);
+	atomic_fetch_add(&c->round, 1);
+	pthread_cond_broadcast(&c->go);
+	pthread_mutex_unlock(&c->mu);
+	worker_run(&c->ws[0]);
+	if (!crew_spin(c, crew_idle, 0)) {
+		pthread_mutex_lock(&c->mu);
+		while (!crew_idle(c, 0))
+			pthread_cond_wait(&c->done, &c->mu);
+		pthread_mutex_unlock(&c->mu);
+	}
 }
 
 void xl_als_gram(const float *y, uint32_t n, uint32_t k, float *gram)
@@ -870,14 +987,6 @@ static void random_start(float *f, size_t n, uint64_t *state)
 		f[i] = (float)((splitmix(state) >> 40) * (1.0 / 16777216.0)) * 0.01f;
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *user_factors,
 		 float *item_factors, int want_loss, xl_als_progress_fn *progress, void *arg,
 		 struct xl_err *err)
@@ -885,6 +994,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 	uint32_t k = p->factors, nthreads = xl_als_threads(p);
 	struct xl_csr iu = XL_CSR_INIT;
 	struct worker ws[64];
+	struct crew crew;
 	float *gram, *gram_noreg;
 	struct half h;
 	uint64_t state = p->seed;
@@ -913,6 +1023,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 		scratch_init(&ws[t].s, k);
 		ws[t].s.blas = inner > 1;
 	}
+	crew_start(&crew, ws, nthreads);
 	for (uint32_t it = 1; it <= p->iterations; it++) {
 		double t0 = now_seconds(), loss = NAN;
 
@@ -931,7 +1042,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 			h.self = side == 0 ? user_factors : item_factors;
 			h.gram = gram;
 			h.loss_pass = 0;
-			run_half(&h, ws, nthreads);
+			run_half(&h, &crew);
 			if (atomic_load(&h.failed)) {
 				xl_err_set(err, XL_EFAIL, "Cholesky solve failed in iteration %u", it);
 				goto out;
@@ -949,7 +1060,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 			h.gram_noreg = gram_noreg;
 			h.loss_pass = 1;
 			memset(h.loss_sum, 0, sizeof(h.loss_sum));
-			run_half(&h, ws, nthreads);
+			run_half(&h, &crew);
 			for (uint32_t t = 0; t < nthreads; t++)
 				sum += h.loss_sum[t];
 			for (uint64_t a = 0; a < ui->nnz; a++)
@@ -967,6 +1078,7 @@ int xl_als_train(const struct xl_csr *ui, const struct xl_als_params *p, float *
 	}
 	ret = 0;
 out:
+	crew_stop(&crew);
 	openblas_set_num_threads(blas_threads);
 	for (uint32_t t = 0; t < nthreads; t++)
 		scratch_release(&ws[t].s);
