@@ -56,20 +56,23 @@ static inline __attribute__((always_inline)) v8 ld(const float *p)
  * The sum of v's lanes, as ((v0 + v4) + (v1 + v5)) + ((v2 + v6) + (v3 + v7)),
  * written as the halves' sum and two shuffles, so that it is 6 operations:
  * GCC does not find them in the plain expression (it took 15, in a chain).
+ * (The vector goes by address: by value, GCC notes an ABI change.)
  */
-static inline __attribute__((always_inline)) float hsum(v8 v)
+static inline __attribute__((always_inline)) float hsum_at(const v8 *v)
 {
 	typedef float v4 __attribute__((vector_size(16)));
 	typedef int m4 __attribute__((vector_size(16)));
 	const m4 swap = { 1, 0, 3, 2 };
 	v4 l, h;
 
-	memcpy(&l, &v, sizeof(l));
-	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
+	memcpy(&l, v, sizeof(l));
+	memcpy(&h, (const char *)v + sizeof(l), sizeof(h));
 	l += h;
 	l += __builtin_shuffle(l, swap);
 	return l[0] + l[2];
 }
+
+#define hsum(v) ({ v8 hs_ = (v); hsum_at(&hs_); })
 
 /*
  * On a CPU with AVX-512 the row kernels of 32, 64 and 128 factors, and the
@@ -92,16 +95,17 @@ static inline __attribute__((always_inline)) v16 ld16(const float *p)
 }
 
 #define st16(p, v) do { v16 st_ = (v); memcpy((p), &st_, sizeof(st_)); } while (0)
-/* A 16-float vector as the 8-float sum of its halves. */
-static inline __attribute__((always_inline)) v8 fold16(v16 v)
+/* A 16-float vector (an lvalue) as the 8-float sum of its halves. */
+static inline __attribute__((always_inline)) v8 fold16_at(const v16 *v)
 {
 	v8 l, h;
 
-	memcpy(&l, &v, sizeof(l));
-	memcpy(&h, (const char *)&v + sizeof(l), sizeof(h));
+	memcpy(&l, v, sizeof(l));
+	memcpy(&h, (const char *)v + sizeof(l), sizeof(h));
 	return l + h;
 }
 
+#define fold16(v) fold16_at(&(v))
 #define hsum16(v) hsum(fold16(v))
 #endif
 
@@ -533,6 +537,7 @@ GEMM16(gemm16_128, 128)
  */
 static void gemm_rows(const float *a, const float *g, float *out, uint32_t nb, uint32_t k, int blas)
 {
+	(void)blas; /* (without the kernels, everything goes through BLAS) */
 #ifdef XL_V16
 	if (!blas && have_v16()) {
 		switch (k) {
@@ -899,7 +904,10 @@ static void *crew_main(void *arg)
 	}
 }
 
-/* Start up to nthreads - 1 threads (the caller is the first worker); fewer if the system has none to give. */
+/*
+ * Start up to nthreads - 1 threads (the caller is the first worker), fewer
+ * when the system has none to give: the rows are shared out as they go.
+ */
 static void crew_start(struct crew *c, struct worker *ws, uint32_t nthreads)
 {
 	pthread_mutex_init(&c->mu, NULL);
